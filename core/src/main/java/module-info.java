@@ -1,0 +1,14 @@
+/**
+ * npu4j: run NPU inference in-process on edge boards from Java.
+ *
+ * <p>Needs native access: run with {@code --enable-native-access=org.npu4j.core} (module path) or
+ * {@code --enable-native-access=ALL-UNNAMED} (class path).
+ */
+module org.npu4j.core {
+    requires org.npu4j.rkllm.bindings;
+    requires org.npu4j.axcl.bindings;
+    requires org.slf4j;
+    requires static org.jspecify;
+
+    exports org.npu4j;
+}
