@@ -22,7 +22,7 @@ root=$(dirname "$native")
 abis=(
   "rkllm_v1_2|rkllm-bindings|org.npu4j.rkllm.ffi.v1_2|Rkllm|rkllm/v1_2|rkllm.h"
   "rkllm_v1_3|rkllm-bindings|org.npu4j.rkllm.ffi.v1_3|Rkllm|rkllm/v1_3|rkllm.h"
-  #"axcl|axcl-bindings|org.npu4j.axcl.ffi|Axcl|axcl|axcl.h"
+  "axcl|axcl-bindings|org.npu4j.axcl.ffi|Axcl|axcl|axcl.h"
 )
 
 # The stamp of one ABI: hash of each input file, paths relative to native/.

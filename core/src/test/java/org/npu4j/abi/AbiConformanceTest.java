@@ -178,8 +178,15 @@ class AbiConformanceTest {
         return result;
     }
 
-    /** Every function of the header class, by C name, from its {@code NAME$descriptor()} method. */
+    /**
+     * Every function of the header class, by C name, from its {@code NAME$descriptor()} method.
+     * The generated holder of a descriptor also resolves the symbol when it is initialised, so the
+     * ABI's library is loaded first (this test class runs in a JVM of its own).
+     */
     private static Map<String, FunctionDescriptor> functions(Abi abi) throws Exception {
+        Path library = abi.emulatorLibrary();
+        assertTrue(Files.isRegularFile(library), "library built from native/ not found: " + library);
+        System.load(library.toString());
         Map<String, FunctionDescriptor> result = new TreeMap<>();
         for (Method m : abi.header().getMethods()) {
             if (m.getName().endsWith("$descriptor") && m.getParameterCount() == 0
