@@ -1543,20 +1543,19 @@ static int run_job(emu_handle *h, emu_job *job)
             goto done;
         }
     }
+    /* Decoding: as on the board the callback runs inside the decode loop, so
+     * each token is ready one decode step after the previous callback
+     * returned, and a slow callback delays everything after it. The first
+     * token comes out of the prefill. */
     uint64_t step_ns = ms_to_ns(h->model.decode_ms_per_token * speed);
-    uint64_t next_due = emu_now_ns();
-    bool first = true;
+    uint64_t ready = 0;
     for (;;) {
         if (atomic_load(&h->abort_requested) || !tokens_left(&rc)) {
             break;
         }
-        if (!first && step_ns > 0) {
-            next_due += step_ns;
-            if (wait_until(h, next_due)) {
-                break;
-            }
+        if (ready != 0 && step_ns > 0 && wait_until(h, ready)) {
+            break;
         }
-        first = false;
         bool error = false;
         if (!decode_step(&rc, &error)) {
             if (error) {
@@ -1566,6 +1565,7 @@ static int run_job(emu_handle *h, emu_job *job)
             }
             break;
         }
+        ready = emu_now_ns() + step_ns;
     }
     finish(&rc, RKLLM_RUN_FINISH);
 

@@ -35,8 +35,8 @@ extern const char *npu4j_emulator_version(void);
 #define MODEL_06B NPU4J_EMU_MODELS_DIR "/rk3588-qwen3-0.6b-w8a8.model"
 #define MODEL_17B NPU4J_EMU_MODELS_DIR "/rk3588-qwen3-1.7b-w8a8.model"
 #define MODEL_3576 NPU4J_EMU_MODELS_DIR "/rk3576-qwen3-0.6b-w4a16.model"
-#define LORA_PIRATE NPU4J_EMU_MODELS_DIR "/lora/qwen3-0.6b-pirate.lora"
-#define LORA_FORMAL NPU4J_EMU_MODELS_DIR "/lora/qwen3-0.6b-formal.lora"
+#define LORA_PIRATE NPU4J_EMU_MODELS_DIR "/qwen3-0.6b-pirate.lora"
+#define LORA_FORMAL NPU4J_EMU_MODELS_DIR "/qwen3-0.6b-formal.lora"
 
 static const char *g_test = "?";
 static char g_tmp[512];
