@@ -230,8 +230,6 @@ const char *emu_script_name(emu_script s);
  * needed). Returns the number of ids appended, or -1 when out of memory. */
 int emu_tokenize(const emu_model *m, const char *text, size_t n, int32_t **ids, int *len,
                  int *cap);
-/* Convenience: number of tokens text would take. */
-int emu_count_tokens(const emu_model *m, const char *text);
 
 /* One planned part of an answer. */
 typedef enum {

@@ -1301,6 +1301,12 @@ static int prepare_slot(run_ctx *rc, int index, char *err, size_t errlen)
     }
     bool endless = h->model.eos_never || h->ignore_eos_token;
     r->seed = slot_seed(h, rc->job, rq, s, index);
+    if (emu_log_level() >= 2) {
+        emu_log('I', "batch %d: %d input tokens (%d from the prompt cache), KV cache %d of %d, "
+                     "answer script %s, seed %016" PRIx64,
+                index, in.len, r->reused, s->len, h->max_context_len, emu_script_name(script),
+                r->seed);
+    }
     emu_gen_init(&r->gen, &h->model, r->seed, script,
                  h->n_batch > 1 ? 0 : h->model.split_percent, endless);
     r->gen_ready = true;

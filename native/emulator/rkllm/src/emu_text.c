@@ -298,18 +298,6 @@ int emu_tokenize(const emu_model *m, const char *text, size_t n, int32_t **ids, 
     return *len - start;
 }
 
-int emu_count_tokens(const emu_model *m, const char *text)
-{
-    if (text == NULL) {
-        return 0;
-    }
-    int32_t *ids = NULL;
-    int len = 0, cap = 0;
-    int n = emu_tokenize(m, text, strlen(text), &ids, &len, &cap);
-    emu_free(ids);
-    return n;
-}
-
 /* --------------------------------------------------------------- generator */
 
 void emu_gen_init(emu_gen *g, const emu_model *m, uint64_t seed, emu_script script,
