@@ -14,4 +14,5 @@ module org.npu4j.core {
 
     exports org.npu4j;
     exports org.npu4j.metrics;
+    exports org.npu4j.tuning;
 }
