@@ -106,8 +106,12 @@ public final class NativeLibrary {
                 + String.join("\n  - ", tried) + "\n" + spec.emulatorHint());
     }
 
-    /** {@code java.library.path}, then {@code LD_LIBRARY_PATH}, then the usual system directories. */
-    static Set<String> searchPath() {
+    /**
+     * The OS search path as {@link #load} walks it: {@code java.library.path}, then
+     * {@code LD_LIBRARY_PATH}, then the usual system directories. Directory names, in order, without
+     * duplicates; they may not exist. Used by tools that look for a runtime without loading it.
+     */
+    public static Set<String> searchPath() {
         Set<String> dirs = new LinkedHashSet<>();
         addPathList(dirs, System.getProperty("java.library.path"));
         addPathList(dirs, System.getenv("LD_LIBRARY_PATH"));

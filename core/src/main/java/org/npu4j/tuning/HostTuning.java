@@ -133,7 +133,7 @@ public final class HostTuning {
             planIrqs(state, topo, changes, notes);
         }
         if (governor) {
-            planGovernors(topo, changes, notes);
+            planGovernors(topo, !state.accelerators().isEmpty(), changes, notes);
         }
         if (npuMax) {
             planNpu(state, changes, notes);
@@ -176,7 +176,7 @@ public final class HostTuning {
 
     private void planIrqs(HostState state, CpuTopology topo, List<Change> changes, List<String> notes) {
         if (state.accelerators().isEmpty()) {
-            notes.add("No accelerator card (" + accelerators.stream().map(PciId::toString).toList()
+            notes.add("No accelerator card (" + String.join(", ", accelerators.stream().map(PciId::toString).toList())
                     + ") found on PCIe: no IRQ to move.");
             return;
         }
@@ -219,7 +219,7 @@ public final class HostTuning {
         }
     }
 
-    private void planGovernors(CpuTopology topo, List<Change> changes, List<String> notes) {
+    private void planGovernors(CpuTopology topo, boolean card, List<Change> changes, List<String> notes) {
         if (topo.policies().isEmpty()) {
             notes.add("No cpufreq policies (no frequency scaling exposed): governor unchanged.");
             return;
@@ -243,8 +243,8 @@ public final class HostTuning {
             changes.add(new Change(Change.Kind.CPU_GOVERNOR, p.directory() + "/scaling_governor", p.governor(), PERFORMANCE,
                     "Run " + p.name() + " (" + cpus + ") at its maximum " + max + " kHz instead of " + p.governor()
                             + ": the vendors' published speeds assume fixed maximum frequencies (the RK3588 fix-frequency"
-                            + " script sets 2352000 kHz); with an AX650N on a CM3588 the IRQ move and this governor"
-                            + " together take decoding from 7 to 12 tok/s."));
+                            + " script sets 2352000 kHz)" + (card ? "; with an AX650N on a CM3588 the IRQ move and this"
+                            + " governor together take decoding from 7 to 12 tok/s." : ".")));
         }
     }
 

@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.npu4j.tuning.fixtures.Boards;
+import org.npu4j.tuning.fixtures.HostTree;
 
 /** The shutdown hook restores a session that was never closed, in a JVM of its own. */
 class ExitRestoreTest {

@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.npu4j.tuning.fixtures.Boards;
+import org.npu4j.tuning.fixtures.HostTree;
 
 class PciDevicesTest {
     @TempDir

@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.npu4j.tuning.fixtures.Boards;
+import org.npu4j.tuning.fixtures.HostTree;
 
 class RockchipNpuTest {
     @TempDir
