@@ -30,6 +30,7 @@ public record Change(Kind kind, String file, @Nullable String oldValue, String n
         CPUIDLE
     }
 
+    /** Checks the values. */
     public Change {
         Objects.requireNonNull(kind, "kind");
         Objects.requireNonNull(file, "file");

@@ -16,6 +16,7 @@ import java.util.Optional;
 public record CpuCluster(String name, List<Integer> cpus, CoreType type, Optional<Integer> capacity,
         Optional<CpuFreqPolicy> policy, boolean big) {
 
+    /** Checks the values and makes the lists immutable. */
     public CpuCluster {
         cpus = List.copyOf(cpus);
     }

@@ -24,6 +24,7 @@ public record CpuFreqPolicy(int id, List<Integer> cpus, String governor, List<St
         long minKHz, long maxKHz, Optional<Long> scalingMinKHz, Optional<Long> scalingMaxKHz,
         Optional<Long> curKHz, List<Long> availableFrequencies) {
 
+    /** Checks the values and makes the lists immutable. */
     public CpuFreqPolicy {
         cpus = List.copyOf(cpus);
         availableGovernors = List.copyOf(availableGovernors);

@@ -19,6 +19,7 @@ public record HostState(Optional<String> model, CpuTopology topology, List<PciDe
     static final String DT_MODEL = "/proc/device-tree/model";
     static final String DMI_PRODUCT = "/sys/class/dmi/id/product_name";
 
+    /** Checks the values. */
     public HostState {
         Objects.requireNonNull(topology, "topology");
         accelerators = List.copyOf(accelerators);

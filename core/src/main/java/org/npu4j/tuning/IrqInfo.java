@@ -18,6 +18,7 @@ import java.util.Optional;
 public record IrqInfo(int number, String description, List<Integer> affinity, Optional<List<Integer>> effectiveAffinity,
         Map<Integer, Long> countsPerCpu) {
 
+    /** Checks the values and makes the lists immutable. */
     public IrqInfo {
         affinity = List.copyOf(affinity);
         effectiveAffinity = effectiveAffinity.map(List::copyOf);

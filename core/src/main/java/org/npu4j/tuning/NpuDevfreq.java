@@ -18,6 +18,7 @@ import java.util.Optional;
 public record NpuDevfreq(String directory, String governor, List<String> availableGovernors,
         List<Long> availableFrequencies, Optional<Long> curFreqHz, Optional<Long> userspaceSetFreqHz) {
 
+    /** Checks the values and makes the lists immutable. */
     public NpuDevfreq {
         availableGovernors = List.copyOf(availableGovernors);
         availableFrequencies = availableFrequencies.stream().sorted().toList();

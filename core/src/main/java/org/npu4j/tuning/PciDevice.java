@@ -19,6 +19,7 @@ public record PciDevice(String address, PciId id, Optional<String> driver, Optio
         Optional<PcieLink> maxLink, Optional<PcieCapability> capability, Optional<String> capabilityProblem,
         List<IrqInfo> irqs) {
 
+    /** Checks the values and makes the lists immutable. */
     public PciDevice {
         irqs = List.copyOf(irqs);
     }

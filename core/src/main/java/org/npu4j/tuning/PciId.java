@@ -17,6 +17,7 @@ public record PciId(int vendor, int device, String name) {
     /** The accelerators {@link PciDevices#accelerators(HostFiles)} looks for. */
     public static final List<PciId> KNOWN_ACCELERATORS = List.of(AX650N);
 
+    /** Checks the values. */
     public PciId {
         if (vendor < 0 || vendor > 0xffff || device < 0 || device > 0xffff) {
             throw new IllegalArgumentException("PCI ids are 16-bit: " + vendor + ":" + device);

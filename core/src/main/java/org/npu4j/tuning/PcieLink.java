@@ -13,6 +13,7 @@ package org.npu4j.tuning;
  */
 public record PcieLink(double speedGTs, int width) {
 
+    /** Checks the values. */
     public PcieLink {
         if (!(speedGTs > 0) || width <= 0) {
             throw new IllegalArgumentException("A PCIe link needs a positive speed and width: " + speedGTs + " GT/s x" + width);

@@ -35,6 +35,7 @@ public record RockchipNpu(Optional<String> driverVersion, Optional<String> versi
     private static final Pattern CORE_LOAD = Pattern.compile("Core(\\d+):\\s*(\\d+)%");
     private static final Pattern ANY_LOAD = Pattern.compile("(\\d+)%");
 
+    /** Checks the values and makes the lists immutable. */
     public RockchipNpu {
         loadPercent = List.copyOf(loadPercent);
     }

@@ -14,6 +14,7 @@ import java.util.List;
  */
 public record TuningPlan(HostState state, List<Change> changes, List<String> notes, List<String> notWritable) {
 
+    /** Checks the values and makes the lists immutable. */
     public TuningPlan {
         changes = List.copyOf(changes);
         notes = List.copyOf(notes);

@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code npu4j tune}: prints the tuning plan; with {@code --apply} applies it, holds it until
- * Ctrl-C (or {@code --duration}) and restores every file.
+ * Ctrl-C (or {@code --duration}, or an interrupt of the calling thread) and restores every file.
  */
 @Command(name = "tune", mixinStandardHelpOptions = true,
         description = {"Tune this board for NPU inference: the AX650N's IRQs to a big core, the performance governor",
@@ -106,6 +106,8 @@ final class TuneCommand implements Callable<Integer> {
             } else {
                 done.await(durationSeconds, TimeUnit.SECONDS);
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // interrupted: end the hold like Ctrl-C
         } finally {
             try {
                 Runtime.getRuntime().removeShutdownHook(restoreOnExit);

@@ -34,27 +34,44 @@ class TuneCommandTest {
     }
 
     @Test
-    void applyHoldsTheChangesThenRestoresEveryFile() throws Exception {
+    void applyHoldsTheChangesUntilInterruptedThenRestoresEveryFile() throws Exception {
         HostTree t = Boards.cm3588(dir);
         Map<String, String> before = t.snapshot();
         AtomicReference<Cli> result = new AtomicReference<>();
         Thread cli = Thread.ofPlatform().start(() -> result.set(Cli.run("tune", "--apply", "--root", dir.toString(),
-                "--npu-max", "--no-cpuidle", "--duration", "3")));
-        // While it holds, the files carry the tuned values.
-        long deadline = System.nanoTime() + 2_000_000_000L;
-        while (!t.read(IRQ).equals("4\n") && System.nanoTime() < deadline) {
+                "--npu-max", "--no-cpuidle")));
+        // While it holds, the files carry the tuned values; the last one written is CPU7's state2.
+        String last = "/sys/devices/system/cpu/cpu7/cpuidle/state2/disable";
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!t.read(last).equals("1\n") && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
+        assertEquals("1\n", t.read(last));
         assertEquals("4\n", t.read(IRQ));
         assertEquals("performance\n", t.read(P4));
         assertEquals("performance\n", t.read(Boards.NPU + "/governor"));
         assertEquals("1\n", t.read("/sys/devices/system/cpu/cpu0/cpuidle/state1/disable"));
+        Thread.sleep(200);
+        assertTrue(cli.isAlive(), "holds until Ctrl-C");
+        cli.interrupt();
         cli.join();
         Cli r = result.get();
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.out().startsWith("Applied 20 changes:"), r.out());
-        assertTrue(r.out().contains("Holding for 3 s"), r.out());
+        assertTrue(r.out().contains("Holding until Ctrl-C"), r.out());
         assertTrue(r.out().strip().endsWith("Restored 20 changes."), r.out());
+        assertEquals(before, t.snapshot());
+    }
+
+    @Test
+    void applyForADurationRestoresAfterIt() {
+        HostTree t = Boards.pi5(dir);
+        Map<String, String> before = t.snapshot();
+        Cli r = Cli.run("tune", "--apply", "--root", dir.toString(), "--duration", "0");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().startsWith("Applied 1 change:"), r.out());
+        assertTrue(r.out().contains("Holding for 0 s"), r.out());
+        assertTrue(r.out().strip().endsWith("Restored 1 change."), r.out());
         assertEquals(before, t.snapshot());
     }
 
