@@ -8,11 +8,13 @@ module org.npu4j.core {
     requires org.npu4j.rkllm.bindings;
     requires org.npu4j.axcl.bindings;
     requires org.slf4j;
+    requires transitive com.fasterxml.jackson.databind;
     requires transitive HdrHistogram;
     requires transitive jdk.jfr;
     requires static transitive org.jspecify;
 
     exports org.npu4j;
     exports org.npu4j.metrics;
+    exports org.npu4j.rkllm;
     exports org.npu4j.tuning;
 }

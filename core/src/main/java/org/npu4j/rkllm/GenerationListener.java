@@ -1,0 +1,75 @@
+package org.npu4j.rkllm;
+
+import java.lang.foreign.MemorySegment;
+import java.util.function.Consumer;
+
+/**
+ * Receives what a run produces, as it is produced.
+ *
+ * <h2>Threading</h2>
+ * Every method is called on the runtime's own thread (the thread that calls the result callback),
+ * one call at a time and in order, never on the thread that called {@code generate}. A slow listener
+ * slows the model down: the runtime waits for the callback to return.
+ *
+ * <h2>Errors</h2>
+ * A listener may throw: the run is stopped at once (the callback returns "pause" to the runtime, and
+ * the KV cache is cleared back to the system prompt unless the request keeps history), nothing else
+ * is delivered, and the exception reaches the caller of {@code generate} (rethrown as it is) or
+ * completes the future exceptionally. It never unwinds into native code.
+ *
+ * <h2>Memory</h2>
+ * The {@link MemorySegment}s given to {@link #onHiddenStates} and {@link #onLogits} are read-only
+ * views of the runtime's buffers, valid only during the call (the runtime frees or reuses them after
+ * the callback returns: vendor header and demo); copy what you need ({@link GenerationResult} holds
+ * copies as {@link FloatMatrix}).
+ */
+public interface GenerationListener {
+
+    /** A listener that ignores everything. */
+    GenerationListener NONE = new GenerationListener() {};
+
+    /** A listener that hands each piece of decoded text to {@code text} (and ignores the rest). */
+    static GenerationListener onText(Consumer<String> text) {
+        return new GenerationListener() {
+            @Override
+            public void onToken(String t, int tokenId) {
+                if (!t.isEmpty()) {
+                    text.accept(t);
+                }
+            }
+        };
+    }
+
+    /**
+     * One generated token.
+     *
+     * @param text    the text the token completes, decoded from UTF-8: characters split across tokens
+     *                are reassembled (the runtime signals a split with {@code RKLLM_RUN_WAITING}), so
+     *                {@code text} may be empty for one token and hold two characters' worth for the
+     *                next; concatenating every {@code text} gives the answer exactly
+     * @param tokenId the model's token id
+     */
+    default void onToken(String text, int tokenId) {}
+
+    /**
+     * Hidden states of the last layer ({@link InferMode#LAST_HIDDEN_LAYER}).
+     *
+     * @param states    {@code numTokens * embdSize} floats (native order), read-only, valid only during
+     *                  this call
+     * @param numTokens rows: the prompt's tokens
+     * @param embdSize  the model's hidden size
+     */
+    default void onHiddenStates(MemorySegment states, int numTokens, int embdSize) {}
+
+    /**
+     * Logits ({@link InferMode#LOGITS}).
+     *
+     * @param logits    {@code numTokens * vocabSize} floats, read-only, valid only during this call
+     * @param numTokens rows: the prompt's tokens in the first call, then 1 per generated token
+     * @param vocabSize the model's vocabulary size
+     */
+    default void onLogits(MemorySegment logits, int numTokens, int vocabSize) {}
+
+    /** The run finished; {@code perf} is the runtime's own account ({@code RKLLMPerfStat}). */
+    default void onFinish(PerfStats perf) {}
+}

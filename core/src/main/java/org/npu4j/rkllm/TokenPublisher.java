@@ -1,0 +1,115 @@
+package org.npu4j.rkllm;
+
+import java.util.Objects;
+import java.util.concurrent.Flow;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One subscription of {@link RkllmModel#stream}: runs the request on a virtual thread and signals its
+ * tokens to the subscriber on the runtime's thread, honouring demand by making the runtime's thread
+ * wait (Reactive Streams rules: serial signals, {@code request(n <= 0)} is an error, nothing after
+ * cancel or a terminal signal).
+ */
+final class TokenPublisher implements Flow.Subscription, GenerationListener {
+    private static final AtomicInteger THREADS = new AtomicInteger();
+
+    private final RkllmModel model;
+    private final Flow.Subscriber<? super Token> subscriber;
+    private final RkllmModel.CancelToken token = new RkllmModel.CancelToken();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition demandOrCancel = lock.newCondition();
+    private long demand;
+    private volatile boolean cancelled;
+    private volatile boolean terminated;
+
+    private TokenPublisher(RkllmModel model, Flow.Subscriber<? super Token> subscriber) {
+        this.model = model;
+        this.subscriber = subscriber;
+    }
+
+    static void subscribe(RkllmModel model, GenerationRequest request, Flow.Subscriber<? super Token> subscriber) {
+        Objects.requireNonNull(subscriber, "subscriber");
+        TokenPublisher p = new TokenPublisher(model, subscriber);
+        subscriber.onSubscribe(p);
+        Thread.ofVirtual().name("npu4j-rkllm-stream-" + THREADS.incrementAndGet()).start(() -> p.run(request));
+    }
+
+    private void run(GenerationRequest request) {
+        Throwable error = null;
+        try {
+            if (!cancelled) {
+                model.generate(request, this, token);
+            }
+        } catch (Throwable t) {
+            error = t;
+        }
+        if (cancelled || terminated) {
+            return;
+        }
+        terminated = true;
+        if (error != null) {
+            subscriber.onError(error);
+        } else {
+            subscriber.onComplete();
+        }
+    }
+
+    @Override
+    public void onToken(String text, int tokenId) {
+        lock.lock();
+        try {
+            while (demand == 0 && !cancelled) {
+                demandOrCancel.awaitUninterruptibly();
+            }
+            if (cancelled) {
+                return;
+            }
+            if (demand != Long.MAX_VALUE) {
+                demand--;
+            }
+        } finally {
+            lock.unlock();
+        }
+        subscriber.onNext(new Token(text, tokenId));
+    }
+
+    @Override
+    public void request(long n) {
+        if (n <= 0) {
+            IllegalArgumentException e = new IllegalArgumentException(
+                    "Subscription.request(" + n + "): accepted n > 0 (Reactive Streams rule 3.9)");
+            cancelRun();
+            if (!terminated) {
+                terminated = true;
+                subscriber.onError(e);
+            }
+            return;
+        }
+        lock.lock();
+        try {
+            long d = demand + n;
+            demand = d < 0 ? Long.MAX_VALUE : d;
+            demandOrCancel.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public void cancel() {
+        cancelRun();
+    }
+
+    private void cancelRun() {
+        lock.lock();
+        try {
+            cancelled = true;
+            demandOrCancel.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        token.cancel(model);
+    }
+}
