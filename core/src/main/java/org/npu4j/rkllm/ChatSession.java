@@ -28,6 +28,8 @@ public final class ChatSession {
 
     private final RkllmModel model;
     private boolean thinking = true;
+    /** The system prompt set with {@link #systemPrompt}, or null (model template, or {@link #template}). */
+    private @Nullable String system;
     private @Nullable String lora;
     private @Nullable SamplingParams sampling;
     private int maxNewTokens;
@@ -42,17 +44,29 @@ public final class ChatSession {
     }
 
     /**
-     * Sets the system prompt with ChatML markup ({@link ChatTemplate#chatml}, the format of the Qwen
-     * family) and starts a new conversation. For other model families use {@link #template}.
+     * Sets the system prompt with ChatML markup ({@link ChatTemplate#chatml(String, boolean)}, the format
+     * of the Qwen family, following {@link #thinking(boolean)}) and starts a new conversation. For other
+     * model families use {@link #template}.
      */
     public ChatSession systemPrompt(String system) {
-        return template(ChatTemplate.chatml(system));
+        Strings.checkNoNul(system, "system");
+        this.system = Objects.requireNonNull(system, "system");
+        model.setChatTemplate(ChatTemplate.chatml(system, thinking));
+        model.clearKvCache(false);
+        last = null;
+        return this;
     }
 
-    /** Sets the whole chat template ({@code rkllm_set_chat_template}) and starts a new conversation. */
+    /**
+     * Sets the whole chat template ({@code rkllm_set_chat_template}) and starts a new conversation. The
+     * runtime's {@code enable_thinking} switch has no effect with a custom template (vendor
+     * documentation): the template decides.
+     */
     public ChatSession template(ChatTemplate template) {
         model.setChatTemplate(template);
         model.clearKvCache(false);
+        this.system = null;
+        last = null;
         return this;
     }
 
@@ -63,11 +77,18 @@ public final class ChatSession {
     public ChatSession tools(String systemPrompt, String toolsJson) {
         model.setFunctionTools(systemPrompt, toolsJson, "tool_response");
         model.clearKvCache(false);
+        last = null;
         return this;
     }
 
-    /** Whether a thinking model may think before answering ({@code enable_thinking}; default true). */
+    /**
+     * Whether a thinking model may think before answering (default true): {@code enable_thinking} of each
+     * turn, and, after {@link #systemPrompt}, the template's empty thought (the conversation goes on).
+     */
     public ChatSession thinking(boolean on) {
+        if (on != thinking && system != null) {
+            model.setChatTemplate(ChatTemplate.chatml(system, on));
+        }
         this.thinking = on;
         return this;
     }

@@ -31,8 +31,19 @@ public record ChatTemplate(String systemPrompt, String prefix, String postfix) {
      * when empty).
      */
     public static ChatTemplate chatml(String system) {
+        return chatml(system, true);
+    }
+
+    /**
+     * {@link #chatml(String)} for a thinking model (Qwen3): with {@code thinking} false the assistant's
+     * turn starts with an empty thought ({@code <think>\n\n</think>\n\n}), which is how Qwen3's own
+     * template switches thinking off. Needed because a custom template disables the runtime's
+     * {@code enable_thinking} switch.
+     */
+    public static ChatTemplate chatml(String system, boolean thinking) {
         Objects.requireNonNull(system, "system");
         String s = system.isEmpty() ? "" : "<|im_start|>system\n" + system + "<|im_end|>\n";
-        return new ChatTemplate(s, "<|im_start|>user\n", "<|im_end|>\n<|im_start|>assistant\n");
+        return new ChatTemplate(s, "<|im_start|>user\n",
+                "<|im_end|>\n<|im_start|>assistant\n" + (thinking ? "" : "<think>\n\n</think>\n\n"));
     }
 }

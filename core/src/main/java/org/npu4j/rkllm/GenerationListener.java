@@ -20,8 +20,9 @@ import java.util.function.Consumer;
  * <h2>Memory</h2>
  * The {@link MemorySegment}s given to {@link #onHiddenStates} and {@link #onLogits} are read-only
  * views of the runtime's buffers, valid only during the call (the runtime frees or reuses them after
- * the callback returns: vendor header and demo); copy what you need ({@link GenerationResult} holds
- * copies as {@link FloatMatrix}).
+ * the callback returns: vendor header and demo). They belong to an arena that is closed when the call
+ * returns, so a later access, from any thread, throws {@link IllegalStateException} instead of reading
+ * freed memory; copy what you need ({@link GenerationResult} holds copies as {@link FloatMatrix}).
  */
 public interface GenerationListener {
 

@@ -1379,6 +1379,12 @@ public final class RkllmModel implements AutoCloseable {
                 v.embedFlash = embedFlash;
             }
             int mask = cpuMask != null ? cpuMask : CpuDefaults.defaultMask();
+            int usable = CpuDefaults.usableCpusMask();
+            if (cpuMask != null && (mask & usable) == 0) {
+                throw new IllegalArgumentException("cpuMask (enabled_cpus_mask) = 0x" + Integer.toHexString(mask)
+                        + " names no CPU that is online and allowed to this process: accepted a mask with at least one"
+                        + " of 0x" + Integer.toHexString(usable));
+            }
             int bits = Integer.bitCount(mask);
             if (cpuCount != null && cpuCount > bits) {
                 throw new IllegalArgumentException("cpuCount (enabled_cpus_num) = " + cpuCount + " is out of range:"

@@ -1,5 +1,6 @@
 package org.npu4j.rkllm;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
@@ -184,25 +185,33 @@ final class Run {
         int embd = ALL.get(ValueLayout.JAVA_INT, r + off.embdSize());
         int rows = ALL.get(ValueLayout.JAVA_INT, r + off.hiddenTokens());
         if (hp != 0 && embd > 0 && rows > 0) {
-            MemorySegment view = ALL.asSlice(hp, (long) embd * rows * Float.BYTES).asReadOnly();
-            if (hidden[i] == null) {
-                hidden[i] = new FloatMatrix(view.toArray(ValueLayout.JAVA_FLOAT), rows, embd);
+            // The view lives in an arena of this callback: touching it afterwards throws instead of
+            // reading memory the runtime has freed.
+            try (Arena scope = Arena.ofShared()) {
+                MemorySegment view = MemorySegment.ofAddress(hp)
+                        .reinterpret((long) embd * rows * Float.BYTES, scope, null).asReadOnly();
+                if (hidden[i] == null) {
+                    hidden[i] = new FloatMatrix(view.toArray(ValueLayout.JAVA_FLOAT), rows, embd);
+                }
+                model.learnHiddenSize(embd);
+                firstOutput(now);
+                listeners[i].onHiddenStates(view, rows, embd);
             }
-            model.learnHiddenSize(embd);
-            firstOutput(now);
-            listeners[i].onHiddenStates(view, rows, embd);
         }
         long lp = pointer(r + off.logits());
         int vocab = ALL.get(ValueLayout.JAVA_INT, r + off.vocabSize());
         rows = ALL.get(ValueLayout.JAVA_INT, r + off.logitsTokens());
         if (lp != 0 && vocab > 0 && rows > 0) {
-            MemorySegment view = ALL.asSlice(lp, (long) vocab * rows * Float.BYTES).asReadOnly();
-            if (logits[i] == null) {
-                logits[i] = new FloatMatrix(view.toArray(ValueLayout.JAVA_FLOAT), rows, vocab);
+            try (Arena scope = Arena.ofShared()) {
+                MemorySegment view = MemorySegment.ofAddress(lp)
+                        .reinterpret((long) vocab * rows * Float.BYTES, scope, null).asReadOnly();
+                if (logits[i] == null) {
+                    logits[i] = new FloatMatrix(view.toArray(ValueLayout.JAVA_FLOAT), rows, vocab);
+                }
+                model.learnVocabSize(vocab);
+                firstOutput(now);
+                listeners[i].onLogits(view, rows, vocab);
             }
-            model.learnVocabSize(vocab);
-            firstOutput(now);
-            listeners[i].onLogits(view, rows, vocab);
         }
     }
 
