@@ -35,6 +35,8 @@ public sealed interface Input permits Input.Prompt, Input.Tokens, Input.Embeddin
     }
 
     /**
+     * A text prompt.
+     *
      * @param text the prompt; must not be empty (the runtime would prefill the template alone and
      *             answer nothing in particular)
      */
@@ -51,6 +53,8 @@ public sealed interface Input permits Input.Prompt, Input.Tokens, Input.Embeddin
     }
 
     /**
+     * Token ids.
+     *
      * @param ids token ids, at least one, each {@code >= 0} (and below the vocabulary size when the
      *            model knows it); owned by this record
      */
@@ -84,6 +88,8 @@ public sealed interface Input permits Input.Prompt, Input.Tokens, Input.Embeddin
     }
 
     /**
+     * Embedding vectors, row after row.
+     *
      * @param data    {@code nTokens * hiddenSize} floats (source: {@code RKLLMEmbedInput} in the vendor
      *                header, "of size n_tokens * n_embed"); owned by this record
      * @param nTokens number of embedded tokens, {@code >= 1}
@@ -122,8 +128,11 @@ public sealed interface Input permits Input.Prompt, Input.Tokens, Input.Embeddin
     }
 
     /**
-     * @param prompt the text, in which the runtime places the media (models use a placeholder such as
-     *               {@code <image>}; see the model's documentation)
+     * A prompt with media embeddings.
+     *
+     * @param prompt the text, in which the runtime places the media: one placeholder per image or video
+     *               ({@code <image>}, {@code <video>}; the emulator requires exactly one per item, see the
+     *               model's documentation for a real one)
      * @param image  image embeddings, or null
      * @param video  video embeddings (ABI 1.3 only), or null
      */

@@ -68,8 +68,10 @@ abstract class RkllmEmulatorTest {
         return Path.of(dir, abi == RkllmAbi.V1_2 ? "rkllm-v1_2" : "rkllm-v1_3", "librkllmrt.so");
     }
 
+    /** An emulated LoRA adapter shipped beside the models; a missing name gives a path that does not exist. */
     static Path lora(String file) {
-        return Path.of(System.getProperty("npu4j.native.src"), "emulator", "rkllm", "models", "lora", file);
+        return Emulator.models("rkllm").contains(file) ? Emulator.model("rkllm", file)
+                : Emulator.model("rkllm", MODEL).resolveSibling(file);
     }
 
     @BeforeEach
