@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.BitSet;
 import org.jspecify.annotations.Nullable;
+import org.npu4j.tuning.CpuTopology;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,13 +19,25 @@ final class CpuDefaults {
     private CpuDefaults() {}
 
     /**
-     * The default mask. <b>The one place where the big-core default plugs in:</b> once
-     * {@code org.npu4j.tuning.CpuTopology} is available, return its big cores here (on RK3588 the A76
-     * cores 4-7, mask {@code 0xF0}, which is what the vendor demos pin with {@code taskset f0}). Until
-     * then: every CPU that is online and that this process may run on.
+     * The default mask, decided here and nowhere else: the big cores ({@link CpuTopology#bigCoreMask()}:
+     * on RK3588 the A76 cores 4-7, mask {@code 0xF0}, which is what the vendor demos pin with
+     * {@code taskset f0}; every core where all are equal) that this process may run on. Falls back to
+     * every usable CPU when the topology cannot be read or none of the big cores is usable.
      */
     static int defaultMask() {
-        return usableCpusMask();
+        int usable = usableCpusMask();
+        try {
+            int big = (int) (CpuTopology.system().bigCoreMask() & 0xFFFF_FFFFL);
+            if ((big & usable) != 0) {
+                return big & usable;
+            }
+            LOG.debug("none of the big cores 0x{} is usable by this process; using 0x{}", Integer.toHexString(big),
+                    Integer.toHexString(usable));
+        } catch (RuntimeException e) {
+            LOG.debug("CPU topology unreadable ({}); using every usable CPU 0x{}", e.toString(),
+                    Integer.toHexString(usable));
+        }
+        return usable;
     }
 
     /**

@@ -1050,7 +1050,7 @@ public final class RkllmModel implements AutoCloseable {
     /**
      * The parameters of {@code rkllm_init}: every field of {@code RKLLMParam} and
      * {@code RKLLMExtendParam}. Unset fields keep the runtime's defaults ({@code rkllm_createDefaultParam}),
-     * except the CPU mask, which defaults to the CPUs this process may use. Each setter checks its range
+     * except the CPU mask, which defaults to the big cores this process may use. Each setter checks its range
      * and throws {@link IllegalArgumentException} naming the field; {@link #load()} checks the
      * combinations and the ABI-specific fields. Not thread-safe.
      */
@@ -1243,8 +1243,8 @@ public final class RkllmModel implements AutoCloseable {
         /**
          * The CPUs of the runtime's threads ({@code extend_param.enabled_cpus_mask}, bit N = CPU N, CPUs
          * 0-31); {@code enabled_cpus_num} becomes the number of bits unless {@link #cpuCount} is set.
-         * Default: every CPU this process may use (RK3588: the A76 cores 4-7, mask 0xF0, are the fast
-         * ones; vendor demos use them).
+         * Default: the big cores this process may use ({@code org.npu4j.tuning.CpuTopology#bigCoreMask()};
+         * RK3588: the A76 cores 4-7, mask 0xF0, as the vendor demos pin them; all cores where all are equal).
          */
         public Builder cpuMask(int mask) {
             SamplingParams.check(mask != 0, "cpuMask (enabled_cpus_mask)", "0x" + Integer.toHexString(mask),

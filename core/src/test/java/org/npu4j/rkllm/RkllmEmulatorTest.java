@@ -333,8 +333,12 @@ abstract class RkllmEmulatorTest {
         assertEquals("configured", m.name());
         GenerationResult r = m.generate("Check the parameters.");
         assertTrue(r.tokenCount() > 0 && r.tokenCount() <= 16);
-        // The default: every CPU this JVM may use
-        assertEquals(CpuDefaults.usableCpusMask(), open().cpuMask());
+        // The default: the big cores this JVM may use (all of them where all cores are equal)
+        int big = (int) org.npu4j.tuning.CpuTopology.system().bigCoreMask() & CpuDefaults.usableCpusMask();
+        int expected = big != 0 ? big : CpuDefaults.usableCpusMask();
+        RkllmModel byDefault = open();
+        assertEquals(expected, byDefault.cpuMask());
+        assertEquals(expected, expected & CpuDefaults.usableCpusMask(), "only CPUs this process may use");
     }
 
     @Test
