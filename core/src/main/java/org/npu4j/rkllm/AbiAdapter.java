@@ -1,6 +1,7 @@
 package org.npu4j.rkllm;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import org.jspecify.annotations.Nullable;
 
@@ -46,6 +47,9 @@ sealed interface AbiAdapter permits AbiV12, AbiV13 {
 
     /** An upcall stub for {@code LLMResultCallback} calling {@code handler}, living as long as {@code arena}. */
     MemorySegment resultCallback(ResultHandler handler, Arena arena);
+
+    /** The generated descriptor of {@code LLMResultCallback}: {@code int (void *, void *, int)}. */
+    FunctionDescriptor resultCallbackDescriptor();
 
     /** {@code int (*LLMResultCallback)(RKLLMResult *result, void *userdata, LLMCallState state)}. */
     @FunctionalInterface

@@ -3,6 +3,7 @@ package org.npu4j.rkllm;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
 import org.jspecify.annotations.Nullable;
 import org.npu4j.rkllm.ffi.v1_3.LLMResultCallback;
@@ -95,6 +96,11 @@ final class AbiV13 implements AbiAdapter {
     @Override
     public MemorySegment resultCallback(ResultHandler handler, Arena arena) {
         return LLMResultCallback.allocate(handler::apply, arena);
+    }
+
+    @Override
+    public FunctionDescriptor resultCallbackDescriptor() {
+        return LLMResultCallback.descriptor();
     }
 
     @Override

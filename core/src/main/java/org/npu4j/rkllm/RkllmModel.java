@@ -3,9 +3,15 @@ package org.npu4j.rkllm;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.lang.foreign.AddressLayout;
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -128,7 +134,7 @@ public final class RkllmModel implements AutoCloseable {
             for (int i = 0; i < entries.length; i++) {
                 entries[i] = new Run.Entry();
             }
-            MemorySegment callback = abi.resultCallback(this::onResult, arena);
+            MemorySegment callback = resultCallbackStub(abi, arena);
             MemorySegment handleOut = arena.allocate(ValueLayout.ADDRESS);
             int rc = abi.init(handleOut, param, callback, arena);
             if (rc != 0) {
@@ -155,8 +161,45 @@ public final class RkllmModel implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------ upcall
 
-    /** The result callback's Java side. Never throws. */
-    private int onResult(MemorySegment result, MemorySegment userdata, int state) {
+    /**
+     * The upcall stub of the result callback, one per model. On LP64 platforms (x86_64, aarch64: a
+     * pointer argument travels exactly like a 64-bit integer) the two pointer parameters are declared as
+     * {@code long}, so that no {@link MemorySegment} is made per callback; the declaration is checked
+     * against the generated {@code LLMResultCallback} descriptor. Elsewhere the generated stub is used.
+     */
+    private MemorySegment resultCallbackStub(AbiAdapter abi, Arena arena) {
+        FunctionDescriptor generated = abi.resultCallbackDescriptor();
+        boolean pointersAsLongs = ValueLayout.ADDRESS.byteSize() == Long.BYTES
+                && generated.returnLayout().equals(java.util.Optional.of(ValueLayout.JAVA_INT))
+                && generated.argumentLayouts().size() == 3
+                && generated.argumentLayouts().get(0) instanceof AddressLayout
+                && generated.argumentLayouts().get(1) instanceof AddressLayout
+                && generated.argumentLayouts().get(2).equals(ValueLayout.JAVA_INT);
+        if (!pointersAsLongs) {
+            return abi.resultCallback((result, userdata, state) -> onResult(result.address(), state), arena);
+        }
+        return Linker.nativeLinker().upcallStub(ON_RESULT.bindTo(this), RAW_CALLBACK, arena);
+    }
+
+    private static final FunctionDescriptor RAW_CALLBACK = FunctionDescriptor.of(ValueLayout.JAVA_INT,
+            ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT);
+    private static final MethodHandle ON_RESULT;
+
+    static {
+        try {
+            ON_RESULT = MethodHandles.lookup().findVirtual(RkllmModel.class, "onResult",
+                    MethodType.methodType(int.class, long.class, long.class, int.class));
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** The result callback's Java side (pointers as addresses). Never throws. */
+    private int onResult(long result, long userdata, int state) {
+        return onResult(result, state);
+    }
+
+    private int onResult(long result, int state) {
         Run run = current;
         if (run == null) {
             return Run.CONTINUE; // a callback outside any run of ours: nothing to deliver

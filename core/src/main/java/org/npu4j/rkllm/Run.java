@@ -123,10 +123,9 @@ final class Run {
     }
 
     /** The result callback. Exceptions are caught by the caller ({@link RkllmModel}'s upcall target). */
-    int onResult(MemorySegment result, int state) {
+    int onResult(long base, int state) {
         long now = System.nanoTime();
         callbackThread = Thread.currentThread();
-        long base = result.address();
         if (state == STATE_FINISH || state == STATE_ERROR) {
             return onEnd(base, state, now);
         }
