@@ -1,0 +1,90 @@
+package org.npu4j.chat;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import picocli.CommandLine;
+
+/**
+ * {@code npu4j-chat --prompt} in-process through picocli, on the emulated RKLLM 1.3 runtime from the
+ * npu4j-native jar ({@code NPU4J_EMULATOR_SPEED=0}: no board delays).
+ */
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+class ChatMainTest {
+
+    record Run(int exitCode, String out, String err) {}
+
+    static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = ChatMain.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void promptAnswersOnceWithTheStatisticsLine() {
+        Run r = run("--emulator", "--no-think", "--max-new-tokens", "16", "--prompt", "What is an NPU?");
+        assertEquals(0, r.exitCode(), r.err());
+        assertFalse(r.out().isBlank());
+        assertFalse(r.out().contains("<think>"), "--no-think: " + r.out());
+        String stats = r.err().strip();
+        assertTrue(stats.startsWith("TTFT ") && stats.contains(" | prefill ") && stats.contains(" | decode ")
+                && stats.contains("inter-token p50 ") && stats.contains(", p99 "), stats);
+        assertTrue(stats.endsWith("(emulator)"), stats);
+        assertFalse(r.err().contains("I rkllm:"), "the runtime's load log stays quiet: " + r.err());
+    }
+
+    @Test
+    void thinkingSystemPromptCpusAndSampling() {
+        Run r = run("--emulator", "--max-new-tokens", "24", "--prompt", "Think first.");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.out().startsWith("<think>"), "a thinking model thinks by default: " + r.out());
+        r = run("--emulator=" + ChatMain.DEFAULT_PROFILE, "--system", "You are terse.", "--cpus", "0",
+                "--temperature", "0.2", "--top-k", "5", "--top-p", "0.9", "--context", "1024", "--no-think",
+                "--max-new-tokens", "8", "--prompt", "Hi");
+        assertEquals(0, r.exitCode(), r.err());
+        assertFalse(r.out().isBlank());
+    }
+
+    @Test
+    void badInputExitsWithOneAndSaysWhy() {
+        Run r = run("--emulator", "--prompt", " ");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("--prompt is empty"), r.err());
+        r = run("--model", "/nonexistent/model.rkllm", "--prompt", "x");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("no such file"), r.err());
+        r = run("--emulator=rk0000-nothing", "--prompt", "x");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("available: [") && r.err().contains(ChatMain.DEFAULT_PROFILE), r.err());
+        r = run("--emulator", "--cpus", "fast ones", "--prompt", "x");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("--cpus"), r.err());
+        r = run("--emulator", "--temperature", "-1", "--prompt", "x");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("temperature"), r.err());
+        r = run("--emulator", "--context", "100000", "--prompt", "x");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("rkllm_init") && r.err().contains("E rkllm:"),
+                "the runtime's error line is shown: " + r.err());
+        r = run("--emulator", "--library", "/x.so", "--prompt", "x");
+        assertEquals(1, r.exitCode());
+        assertEquals(2, run("--no-such-option").exitCode());
+    }
+
+    @Test
+    void cpuListsAndMasks() {
+        assertEquals(0xf0, ChatMain.cpuMask("4-7"));
+        assertEquals(0x5, ChatMain.cpuMask("0,2"));
+        assertEquals(0xf0, ChatMain.cpuMask("0xF0"));
+        assertEquals(1, run("--emulator", "--cpus", "40", "--prompt", "x").exitCode());
+    }
+}
