@@ -14,6 +14,7 @@ module org.npu4j.core {
     requires static transitive org.jspecify;
 
     exports org.npu4j;
+    exports org.npu4j.axcl;
     exports org.npu4j.metrics;
     exports org.npu4j.rkllm;
     exports org.npu4j.tuning;

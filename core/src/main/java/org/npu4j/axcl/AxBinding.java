@@ -1,0 +1,578 @@
+package org.npu4j.axcl;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import jdk.jfr.EventType;
+import org.jspecify.annotations.Nullable;
+import org.npu4j.axcl.ffi.Axcl;
+import org.npu4j.metrics.EngineCallEvent;
+import org.npu4j.metrics.LatencyRecorder;
+import org.npu4j.metrics.Stage;
+
+/**
+ * The inputs and outputs of one {@link AxSession} for one shape group, bound once and reused call
+ * after call: an engine IO object ({@code axclrtEngineCreateIO}), one device buffer
+ * ({@code axclrtMalloc}) and one pinned host buffer ({@code axclrtMallocHost}) per tensor, the device
+ * buffers set on the IO object once ({@code axclrtEngineSetInputBufferByIndex} /
+ * {@code SetOutputBufferByIndex}). Buffer sizes are the engine's sizes of the group
+ * ({@link TensorInfo#byteSize()}).
+ *
+ * <h2>The hot path</h2>
+ * Write the inputs into {@link #input(int)} (native memory, the tensor's exact size and layout), call
+ * {@link #run()}, read {@link #output(int)}. {@code run()} does only: one {@code axclrtMemcpy} host to
+ * device per input, {@code axclrtEngineExecute}, one {@code axclrtMemcpy} device to host per output,
+ * and records the three latencies — no Java allocation (unless a JFR recording has the
+ * {@code org.npu4j.EngineCall} event enabled: then one event object per call).
+ *
+ * <h2>Convenience</h2>
+ * {@link #run(Map)} takes the inputs by name as {@link MemorySegment}, {@code byte[]} or
+ * {@code float[]}, copies them into the pinned buffers and returns the outputs by name.
+ *
+ * <h2>Metrics</h2>
+ * Each synchronous call records into the model's {@link AxModel#latency()}: {@link Stage#HOST_TO_DEVICE}
+ * (all input copies), {@link Stage#EXECUTE} and {@link Stage#DEVICE_TO_HOST} (all output copies),
+ * nanoseconds from {@link System#nanoTime()}. When a JFR recording enables {@code org.npu4j.EngineCall},
+ * each call also commits an {@link EngineCallEvent} with the same three durations and the byte counts.
+ *
+ * <h2>Threads</h2>
+ * A binding belongs to its session, and a session runs one call at a time: calling {@code run} while
+ * another call of the same session runs throws {@link IllegalStateException}. Any thread may call;
+ * the device's context is bound to it as {@link AxDevice} describes. The host buffers are plain
+ * shared memory: do not write the inputs or read the outputs from one thread while another runs a
+ * call.
+ *
+ * <h2>Lifetime</h2>
+ * {@link #close()} waits for a running (or pending asynchronous) call to end, then destroys the IO
+ * object, frees the buffers and the stream; the segments from {@link #input(int)} and
+ * {@link #output(int)} are then inaccessible (accessing them throws {@link IllegalStateException}).
+ */
+public final class AxBinding extends AxHandle {
+    /** Threads that wait for asynchronous calls ({@code axclrtSynchronizeStream}); daemon, created on demand. */
+    private static final ExecutorService WAITERS = Executors.newCachedThreadPool(new java.util.concurrent.ThreadFactory() {
+        private final AtomicInteger n = new AtomicInteger();
+
+        @Override
+        public Thread newThread(Runnable r) {
+            return Thread.ofPlatform().daemon().name("npu4j-axcl-stream-" + n.incrementAndGet()).unstarted(r);
+        }
+    });
+
+    private final AxSession session;
+    private final AxModel model;
+    private final DeviceContext ctx;
+    private final long modelId;
+    private final long contextId;
+    private final ShapeGroup group;
+    private final int groupIndex;
+    private final LatencyRecorder latency;
+    private final String modelName;
+
+    private MemorySegment io = MemorySegment.NULL;
+    private final MemorySegment[] devIn;
+    private final MemorySegment[] hostIn;
+    private final long[] inSize;
+    private final MemorySegment[] devOut;
+    private final MemorySegment[] hostOut;
+    private final long[] outSize;
+    private final long bytesIn;
+    private final long bytesOut;
+    private final Map<String, Integer> inputIndex = new HashMap<>();
+    private final Map<String, Integer> outputIndex = new HashMap<>();
+    private final Map<String, MemorySegment> outputViews;
+    /** Lazily created for {@link #runAsync}; guarded by the session (only the running call touches it). */
+    private MemorySegment stream = MemorySegment.NULL;
+    private boolean freed;
+
+    AxBinding(AxSession session, ShapeGroup group) {
+        super(session);
+        this.session = session;
+        this.model = session.model();
+        this.ctx = model.device().context();
+        this.modelId = model.id();
+        this.contextId = session.id();
+        this.group = group;
+        this.groupIndex = group.index();
+        this.latency = model.latency();
+        this.modelName = model.name();
+        int nIn = group.inputs().size();
+        int nOut = group.outputs().size();
+        devIn = new MemorySegment[nIn];
+        hostIn = new MemorySegment[nIn];
+        inSize = new long[nIn];
+        devOut = new MemorySegment[nOut];
+        hostOut = new MemorySegment[nOut];
+        outSize = new long[nOut];
+        long in = 0;
+        long out = 0;
+        try {
+            ctx.bind();
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment ioOut = a.allocate(ValueLayout.ADDRESS);
+                AxclNative.check(Axcl.axclrtEngineCreateIO(model.ioInfo(), ioOut), "axclrtEngineCreateIO", this);
+                io = ioOut.get(ValueLayout.ADDRESS, 0);
+            }
+            for (int i = 0; i < nIn; i++) {
+                TensorInfo t = group.inputs().get(i);
+                inSize[i] = t.byteSize();
+                devIn[i] = Memory.mallocDevice(t.byteSize(), t);
+                hostIn[i] = Memory.mallocHost(t.byteSize(), t).reinterpret(t.byteSize(), arena, null);
+                AxclNative.check(Axcl.axclrtEngineSetInputBufferByIndex(io, i, devIn[i], t.byteSize()),
+                        "axclrtEngineSetInputBufferByIndex", t);
+                inputIndex.put(t.name(), i);
+                in += t.byteSize();
+            }
+            Map<String, MemorySegment> views = new LinkedHashMap<>();
+            for (int i = 0; i < nOut; i++) {
+                TensorInfo t = group.outputs().get(i);
+                outSize[i] = t.byteSize();
+                devOut[i] = Memory.mallocDevice(t.byteSize(), t);
+                hostOut[i] = Memory.mallocHost(t.byteSize(), t).reinterpret(t.byteSize(), arena, null);
+                AxclNative.check(Axcl.axclrtEngineSetOutputBufferByIndex(io, i, devOut[i], t.byteSize()),
+                        "axclrtEngineSetOutputBufferByIndex", t);
+                outputIndex.put(t.name(), i);
+                views.put(t.name(), hostOut[i].asReadOnly());
+                out += t.byteSize();
+            }
+            outputViews = Collections.unmodifiableMap(views);
+        } catch (RuntimeException e) {
+            try {
+                freeNative();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            arena.close();
+            throw e;
+        }
+        bytesIn = in;
+        bytesOut = out;
+    }
+
+    /** The session this binding runs on. */
+    public AxSession session() {
+        return session;
+    }
+
+    /** The shape group whose buffers this binding holds and which its calls execute. */
+    public ShapeGroup shapeGroup() {
+        return group;
+    }
+
+    /**
+     * The pinned host buffer of input {@code index}: native memory of exactly the tensor's byte size,
+     * readable and writable, in the tensor's layout and element type. Copied to the device by each
+     * call. Valid until this binding is closed.
+     *
+     * @throws IndexOutOfBoundsException if there is no such input
+     * @throws IllegalStateException     if the binding is closed
+     */
+    public MemorySegment input(int index) {
+        ensureOpen();
+        return hostIn[index];
+    }
+
+    /**
+     * The pinned host buffer of the input called {@code name}.
+     *
+     * @throws IllegalArgumentException if the model has no such input
+     */
+    public MemorySegment input(String name) {
+        return input(index(inputIndex, name, "input"));
+    }
+
+    /**
+     * The pinned host buffer of output {@code index}, filled by each call (exactly the tensor's byte
+     * size). Writable, but each call overwrites it. Valid until this binding is closed.
+     *
+     * @throws IndexOutOfBoundsException if there is no such output
+     */
+    public MemorySegment output(int index) {
+        ensureOpen();
+        return hostOut[index];
+    }
+
+    /**
+     * The pinned host buffer of the output called {@code name}.
+     *
+     * @throws IllegalArgumentException if the model has no such output
+     */
+    public MemorySegment output(String name) {
+        return output(index(outputIndex, name, "output"));
+    }
+
+    /**
+     * The device buffer of input {@code index}, as an opaque handle: a zero-length segment whose
+     * address is the device address ({@code axclrtMalloc}). Device memory is not host memory: the
+     * segment cannot be read or written; pass it to AXCL functions only.
+     */
+    public MemorySegment inputDevice(int index) {
+        ensureOpen();
+        return devIn[index];
+    }
+
+    /** The device buffer of output {@code index}, an opaque handle as {@link #inputDevice(int)}. */
+    public MemorySegment outputDevice(int index) {
+        ensureOpen();
+        return devOut[index];
+    }
+
+    private int index(Map<String, Integer> map, String name, String kind) {
+        Integer i = map.get(Objects.requireNonNull(name, "name"));
+        if (i == null) {
+            throw new IllegalArgumentException(modelName + " has no " + kind + " called '" + name + "'; it has "
+                    + map.keySet());
+        }
+        return i;
+    }
+
+    /**
+     * Runs the model once, synchronously: copies every input buffer to the device, executes, copies
+     * every output back. Allocation-free; see the class description.
+     *
+     * @throws AxclException         if a copy or the execution fails (the exception names the call and
+     *                               the tensor)
+     * @throws IllegalStateException if the binding is closed, or another call of the same session
+     *                               runs
+     */
+    public void run() {
+        enter();
+        try {
+            ctx.bind();
+            EngineCallEvent event = null;
+            if (EventHolder.TYPE.isEnabled()) {
+                event = new EngineCallEvent();
+                event.begin();
+            }
+            long t0 = System.nanoTime();
+            for (int i = 0; i < devIn.length; i++) {
+                AxclNative.check(Axcl.axclrtMemcpy(devIn[i], hostIn[i], inSize[i], Memory.HOST_TO_DEVICE), "axclrtMemcpy",
+                        group.inputs().get(i));
+            }
+            long t1 = System.nanoTime();
+            AxclNative.check(Axcl.axclrtEngineExecute(modelId, contextId, groupIndex, io), "axclrtEngineExecute", this);
+            long t2 = System.nanoTime();
+            for (int i = 0; i < devOut.length; i++) {
+                AxclNative.check(Axcl.axclrtMemcpy(hostOut[i], devOut[i], outSize[i], Memory.DEVICE_TO_HOST), "axclrtMemcpy",
+                        group.outputs().get(i));
+            }
+            long t3 = System.nanoTime();
+            latency.record(Stage.HOST_TO_DEVICE, t1 - t0);
+            latency.record(Stage.EXECUTE, t2 - t1);
+            latency.record(Stage.DEVICE_TO_HOST, t3 - t2);
+            if (event != null) {
+                commit(event, t1 - t0, t2 - t1, t3 - t2);
+            }
+        } finally {
+            session.exit();
+        }
+    }
+
+    private void commit(EngineCallEvent event, long h2d, long exec, long d2h) {
+        event.end();
+        if (event.shouldCommit()) {
+            event.model = modelName;
+            event.hostToDevice = h2d;
+            event.execute = exec;
+            event.deviceToHost = d2h;
+            event.bytesIn = bytesIn;
+            event.bytesOut = bytesOut;
+            event.commit();
+        }
+    }
+
+    /**
+     * Copies the given inputs into the pinned buffers, {@link #run() runs}, and returns the outputs.
+     *
+     * @param inputs every input of the model by name; each value a {@link MemorySegment} (native or
+     *               heap) or {@code byte[]} of exactly the tensor's byte size, or a {@code float[]} whose
+     *               length times 4 is the byte size (FP32 tensors only). Native byte order.
+     * @return the output buffers by name, in engine order: read-only views of {@link #output(int)},
+     *         overwritten by the next call and invalid once the binding is closed
+     * @throws IllegalArgumentException if an input is missing, unknown, of an unsupported type or of the
+     *                                  wrong size
+     * @throws AxclException            as {@link #run()}
+     */
+    public Map<String, MemorySegment> run(Map<String, ?> inputs) {
+        ensureOpen();
+        Objects.requireNonNull(inputs, "inputs");
+        List<String> missing = new ArrayList<>();
+        for (TensorInfo t : group.inputs()) {
+            if (!inputs.containsKey(t.name())) {
+                missing.add(t.name());
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException(modelName + ": missing inputs " + missing);
+        }
+        for (Map.Entry<String, ?> e : inputs.entrySet()) {
+            int i = index(inputIndex, e.getKey(), "input");
+            copyIn(group.inputs().get(i), hostIn[i], e.getValue());
+        }
+        run();
+        return outputViews;
+    }
+
+    private void copyIn(TensorInfo t, MemorySegment dst, @Nullable Object value) {
+        long size = t.byteSize();
+        switch (value) {
+            case MemorySegment s -> {
+                checkSize(t, s.byteSize());
+                MemorySegment.copy(s, 0, dst, 0, size);
+            }
+            case byte[] b -> {
+                checkSize(t, b.length);
+                MemorySegment.copy(b, 0, dst, ValueLayout.JAVA_BYTE, 0, b.length);
+            }
+            case float[] f -> {
+                if (t.dataType() != DataType.FP32) {
+                    throw new IllegalArgumentException("input " + t + " is " + t.dataType() + ", not FP32: pass bytes");
+                }
+                checkSize(t, 4L * f.length);
+                MemorySegment.copy(f, 0, dst, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, f.length);
+            }
+            case null -> throw new IllegalArgumentException("input " + t.name() + " is null");
+            default -> throw new IllegalArgumentException("input " + t.name() + ": unsupported type "
+                    + value.getClass().getName() + " (MemorySegment, byte[] or float[])");
+        }
+    }
+
+    private static void checkSize(TensorInfo t, long given) {
+        if (given != t.byteSize()) {
+            throw new IllegalArgumentException("wrong buffer size for input " + t + ": got " + given + " bytes, expected "
+                    + t.byteSize());
+        }
+    }
+
+    /**
+     * Runs the model once on an AXCL stream: queues the input copies ({@code axclrtMemcpyAsync}), the
+     * execution ({@code axclrtEngineExecuteAsync}) and the output copies on this binding's stream
+     * (created on first use), and returns at once. A waiter thread of npu4j then blocks in
+     * {@code axclrtSynchronizeStream} and completes the future with this binding; the outputs are
+     * valid from then on. The session counts as running until the future completes.
+     *
+     * <p>Metrics: the stream does not tell when each stage ends, so the whole span, copies included,
+     * is recorded under {@link Stage#EXECUTE} (and as the {@code execute} field of the JFR event).
+     *
+     * @return a future completed with this binding, or exceptionally with an {@link AxclException}
+     * @throws AxclException         if queuing fails (nothing is pending then)
+     * @throws IllegalStateException if the binding is closed or another call of the session runs
+     */
+    public CompletableFuture<AxBinding> runAsync() {
+        return runAsync(WAITERS);
+    }
+
+    /**
+     * As {@link #runAsync()}, waiting for the stream on a thread of {@code waiter} (which should be a
+     * platform thread: the wait is a blocking native call).
+     */
+    public CompletableFuture<AxBinding> runAsync(Executor waiter) {
+        Objects.requireNonNull(waiter, "waiter");
+        enter();
+        long t0;
+        EngineCallEvent event;
+        try {
+            ctx.bind();
+            if (stream.equals(MemorySegment.NULL)) {
+                try (Arena a = Arena.ofConfined()) {
+                    MemorySegment out = a.allocate(ValueLayout.ADDRESS);
+                    AxclNative.check(Axcl.axclrtCreateStream(out), "axclrtCreateStream", this);
+                    stream = out.get(ValueLayout.ADDRESS, 0);
+                }
+            }
+            event = EventHolder.TYPE.isEnabled() ? new EngineCallEvent() : null;
+            if (event != null) {
+                event.begin();
+            }
+            t0 = System.nanoTime();
+            for (int i = 0; i < devIn.length; i++) {
+                AxclNative.check(Axcl.axclrtMemcpyAsync(devIn[i], hostIn[i], inSize[i], Memory.HOST_TO_DEVICE, stream),
+                        "axclrtMemcpyAsync", group.inputs().get(i));
+            }
+            AxclNative.check(Axcl.axclrtEngineExecuteAsync(modelId, contextId, groupIndex, io, stream),
+                    "axclrtEngineExecuteAsync", this);
+            for (int i = 0; i < devOut.length; i++) {
+                AxclNative.check(Axcl.axclrtMemcpyAsync(hostOut[i], devOut[i], outSize[i], Memory.DEVICE_TO_HOST, stream),
+                        "axclrtMemcpyAsync", group.outputs().get(i));
+            }
+        } catch (RuntimeException e) {
+            drainQuietly();
+            session.exit();
+            throw e;
+        }
+        CompletableFuture<AxBinding> future = new CompletableFuture<>();
+        EngineCallEvent ev = event;
+        Runnable wait = () -> {
+            Throwable failure = null;
+            try {
+                ctx.bind();
+                AxclNative.check(Axcl.axclrtSynchronizeStream(stream), "axclrtSynchronizeStream", this);
+                long span = System.nanoTime() - t0;
+                latency.record(Stage.EXECUTE, span);
+                if (ev != null) {
+                    commit(ev, 0, span, 0);
+                }
+            } catch (Throwable t) {
+                failure = t;
+            } finally {
+                session.exit();
+            }
+            if (failure == null) {
+                future.complete(this);
+            } else {
+                future.completeExceptionally(failure);
+            }
+        };
+        try {
+            waiter.execute(wait);
+        } catch (RejectedExecutionException e) {
+            wait.run();
+        }
+        return future;
+    }
+
+    /** After a failed queueing: wait for what was queued, ignoring its outcome. */
+    private void drainQuietly() {
+        if (!stream.equals(MemorySegment.NULL)) {
+            Axcl.axclrtSynchronizeStream(stream); // the queueing error is the one to report
+        }
+    }
+
+    /**
+     * Sets the batch size of a model compiled with a dynamic batch
+     * ({@code axclrtEngineSetDynamicBatchSize}). Buffers keep their sizes (the engine's sizes for the
+     * group) and every call still copies them whole.
+     *
+     * @throws AxclException if the model has no dynamic batch or the size is out of range
+     */
+    public void setBatchSize(int batchSize) {
+        enter();
+        try {
+            ctx.bind();
+            AxclNative.check(Axcl.axclrtEngineSetDynamicBatchSize(io, batchSize), "axclrtEngineSetDynamicBatchSize",
+                    this + ", batch " + batchSize);
+        } finally {
+            session.exit();
+        }
+    }
+
+    /**
+     * The device buffer the engine has for input {@code index} ({@code axclrtEngineGetInputBufferByIndex}):
+     * the buffer this binding set, unless something else changed it. For diagnostics.
+     */
+    public MemorySegment engineInputBuffer(int index) {
+        return engineBuffer(index, true);
+    }
+
+    /** As {@link #engineInputBuffer(int)} for outputs ({@code axclrtEngineGetOutputBufferByIndex}). */
+    public MemorySegment engineOutputBuffer(int index) {
+        return engineBuffer(index, false);
+    }
+
+    private MemorySegment engineBuffer(int index, boolean input) {
+        ensureOpen();
+        ctx.bind();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment ptr = a.allocate(ValueLayout.ADDRESS);
+            MemorySegment size = a.allocate(ValueLayout.JAVA_LONG);
+            AxclNative.check(input ? Axcl.axclrtEngineGetInputBufferByIndex(io, index, ptr, size)
+                    : Axcl.axclrtEngineGetOutputBufferByIndex(io, index, ptr, size),
+                    input ? "axclrtEngineGetInputBufferByIndex" : "axclrtEngineGetOutputBufferByIndex", this);
+            return ptr.get(ValueLayout.ADDRESS, 0);
+        }
+    }
+
+    private void enter() {
+        ensureOpen();
+        if (!session.tryEnter(this)) {
+            throw new IllegalStateException(session + " is running another call: one call per session at a time"
+                    + " (use one AxSession per thread)");
+        }
+        if (isClosed()) {
+            session.exit();
+            throw closedException();
+        }
+    }
+
+    @Override
+    void beforeClose() {
+        // New calls are refused (closed is set); wait for the one that may run now.
+        while (session.isRunning(this)) {
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+    }
+
+    @Override
+    void release() {
+        freeNative();
+    }
+
+    private void freeNative() {
+        if (freed) {
+            return;
+        }
+        freed = true;
+        ctx.bind();
+        RuntimeException failure = null;
+        if (!stream.equals(MemorySegment.NULL)) {
+            failure = chain(failure, AxclNative.error(Axcl.axclrtDestroyStream(stream), "axclrtDestroyStream", this));
+            stream = MemorySegment.NULL;
+        }
+        if (!io.equals(MemorySegment.NULL)) {
+            failure = chain(failure, AxclNative.error(Axcl.axclrtEngineDestroyIO(io), "axclrtEngineDestroyIO", this));
+            io = MemorySegment.NULL;
+        }
+        failure = free(devIn, hostIn, failure);
+        failure = free(devOut, hostOut, failure);
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private @Nullable RuntimeException free(MemorySegment[] dev, MemorySegment[] host, @Nullable RuntimeException failure) {
+        for (int i = 0; i < dev.length; i++) {
+            if (dev[i] != null) {
+                failure = chain(failure, AxclNative.error(Axcl.axclrtFree(dev[i]), "axclrtFree", this));
+            }
+            if (host[i] != null) {
+                // address() works after the arena closed; the segment itself no longer does
+                failure = chain(failure, AxclNative.error(Axcl.axclrtFreeHost(MemorySegment.ofAddress(host[i].address())),
+                        "axclrtFreeHost", this));
+            }
+        }
+        return failure;
+    }
+
+    private static @Nullable RuntimeException chain(@Nullable RuntimeException first, @Nullable RuntimeException next) {
+        if (first == null) {
+            return next;
+        }
+        if (next != null) {
+            first.addSuppressed(next);
+        }
+        return first;
+    }
+
+    @Override
+    public String toString() {
+        return "AxBinding[" + modelName + " context " + contextId + " group " + groupIndex + "]";
+    }
+
+    /** The JFR event type, looked up once: {@code isEnabled()} is a field read. */
+    private static final class EventHolder {
+        static final EventType TYPE = EventType.getEventType(EngineCallEvent.class);
+    }
+}
