@@ -84,12 +84,15 @@ public final class AxBinding extends AxHandle {
     private MemorySegment io = MemorySegment.NULL;
     private final MemorySegment[] devIn;
     private final MemorySegment[] hostIn;
+    /** Bytes copied per call: the tensor size times the current batch size. */
     private final long[] inSize;
     private final MemorySegment[] devOut;
     private final MemorySegment[] hostOut;
     private final long[] outSize;
-    private final long bytesIn;
-    private final long bytesOut;
+    private final int batchCapacity;
+    private int batch = 1; // guarded by the session (changed only inside enter/exit)
+    private long bytesIn;
+    private long bytesOut;
     private final Map<String, Integer> inputIndex = new HashMap<>();
     private final Map<String, Integer> outputIndex = new HashMap<>();
     private final Map<String, MemorySegment> outputViews;
@@ -97,7 +100,7 @@ public final class AxBinding extends AxHandle {
     private MemorySegment stream = MemorySegment.NULL;
     private boolean freed;
 
-    AxBinding(AxSession session, ShapeGroup group) {
+    AxBinding(AxSession session, ShapeGroup group, int batchCapacity) {
         super(session);
         this.session = session;
         this.model = session.model();
@@ -108,6 +111,7 @@ public final class AxBinding extends AxHandle {
         this.groupIndex = group.index();
         this.latency = model.latency();
         this.modelName = model.name();
+        this.batchCapacity = batchCapacity;
         int nIn = group.inputs().size();
         int nOut = group.outputs().size();
         devIn = new MemorySegment[nIn];
@@ -127,10 +131,11 @@ public final class AxBinding extends AxHandle {
             }
             for (int i = 0; i < nIn; i++) {
                 TensorInfo t = group.inputs().get(i);
+                long capacity = Math.multiplyExact(t.byteSize(), (long) batchCapacity);
                 inSize[i] = t.byteSize();
-                devIn[i] = Memory.mallocDevice(t.byteSize(), t);
-                hostIn[i] = Memory.mallocHost(t.byteSize(), t).reinterpret(t.byteSize(), arena, null);
-                AxclNative.check(Axcl.axclrtEngineSetInputBufferByIndex(io, i, devIn[i], t.byteSize()),
+                devIn[i] = Memory.mallocDevice(capacity, t);
+                hostIn[i] = Memory.mallocHost(capacity, t).reinterpret(capacity, arena, null);
+                AxclNative.check(Axcl.axclrtEngineSetInputBufferByIndex(io, i, devIn[i], capacity),
                         "axclrtEngineSetInputBufferByIndex", t);
                 inputIndex.put(t.name(), i);
                 in += t.byteSize();
@@ -138,10 +143,11 @@ public final class AxBinding extends AxHandle {
             Map<String, MemorySegment> views = new LinkedHashMap<>();
             for (int i = 0; i < nOut; i++) {
                 TensorInfo t = group.outputs().get(i);
+                long capacity = Math.multiplyExact(t.byteSize(), (long) batchCapacity);
                 outSize[i] = t.byteSize();
-                devOut[i] = Memory.mallocDevice(t.byteSize(), t);
-                hostOut[i] = Memory.mallocHost(t.byteSize(), t).reinterpret(t.byteSize(), arena, null);
-                AxclNative.check(Axcl.axclrtEngineSetOutputBufferByIndex(io, i, devOut[i], t.byteSize()),
+                devOut[i] = Memory.mallocDevice(capacity, t);
+                hostOut[i] = Memory.mallocHost(capacity, t).reinterpret(capacity, arena, null);
+                AxclNative.check(Axcl.axclrtEngineSetOutputBufferByIndex(io, i, devOut[i], capacity),
                         "axclrtEngineSetOutputBufferByIndex", t);
                 outputIndex.put(t.name(), i);
                 views.put(t.name(), hostOut[i].asReadOnly());
@@ -172,9 +178,10 @@ public final class AxBinding extends AxHandle {
     }
 
     /**
-     * The pinned host buffer of input {@code index}: native memory of exactly the tensor's byte size,
-     * readable and writable, in the tensor's layout and element type. Copied to the device by each
-     * call. Valid until this binding is closed.
+     * The pinned host buffer of input {@code index}: native memory of the tensor's byte size (times the
+     * {@link #batchCapacity()}), readable and writable, in the tensor's layout and element type. Each
+     * call copies its first {@code batchSize × byteSize} bytes to the device. Valid until this binding
+     * is closed.
      *
      * @throws IndexOutOfBoundsException if there is no such input
      * @throws IllegalStateException     if the binding is closed
@@ -194,8 +201,9 @@ public final class AxBinding extends AxHandle {
     }
 
     /**
-     * The pinned host buffer of output {@code index}, filled by each call (exactly the tensor's byte
-     * size). Writable, but each call overwrites it. Valid until this binding is closed.
+     * The pinned host buffer of output {@code index} (the tensor's byte size times the
+     * {@link #batchCapacity()}); each call fills its first {@code batchSize × byteSize} bytes. Writable,
+     * but each call overwrites it. Valid until this binding is closed.
      *
      * @throws IndexOutOfBoundsException if there is no such output
      */
@@ -297,10 +305,12 @@ public final class AxBinding extends AxHandle {
      * Copies the given inputs into the pinned buffers, {@link #run() runs}, and returns the outputs.
      *
      * @param inputs every input of the model by name; each value a {@link MemorySegment} (native or
-     *               heap) or {@code byte[]} of exactly the tensor's byte size, or a {@code float[]} whose
-     *               length times 4 is the byte size (FP32 tensors only). Native byte order.
-     * @return the output buffers by name, in engine order: read-only views of {@link #output(int)},
-     *         overwritten by the next call and invalid once the binding is closed
+     *               heap) or {@code byte[]} of exactly the tensor's byte size (times the batch size), or a
+     *               {@code float[]} whose length times 4 is that size (FP32 tensors only). Native byte
+     *               order.
+     * @return the output buffers by name, in engine order: read-only views of {@link #output(int)}
+     *         (whole buffers: at batch size n the first n items are this call's), overwritten by the next
+     *         call and invalid once the binding is closed
      * @throws IllegalArgumentException if an input is missing, unknown, of an unsupported type or of the
      *                                  wrong size
      * @throws AxclException            as {@link #run()}
@@ -319,28 +329,27 @@ public final class AxBinding extends AxHandle {
         }
         for (Map.Entry<String, ?> e : inputs.entrySet()) {
             int i = index(inputIndex, e.getKey(), "input");
-            copyIn(group.inputs().get(i), hostIn[i], e.getValue());
+            copyIn(group.inputs().get(i), hostIn[i], inSize[i], e.getValue());
         }
         run();
         return outputViews;
     }
 
-    private void copyIn(TensorInfo t, MemorySegment dst, @Nullable Object value) {
-        long size = t.byteSize();
+    private void copyIn(TensorInfo t, MemorySegment dst, long size, @Nullable Object value) {
         switch (value) {
             case MemorySegment s -> {
-                checkSize(t, s.byteSize());
+                checkSize(t, size, s.byteSize());
                 MemorySegment.copy(s, 0, dst, 0, size);
             }
             case byte[] b -> {
-                checkSize(t, b.length);
+                checkSize(t, size, b.length);
                 MemorySegment.copy(b, 0, dst, ValueLayout.JAVA_BYTE, 0, b.length);
             }
             case float[] f -> {
                 if (t.dataType() != DataType.FP32) {
                     throw new IllegalArgumentException("input " + t + " is " + t.dataType() + ", not FP32: pass bytes");
                 }
-                checkSize(t, 4L * f.length);
+                checkSize(t, size, 4L * f.length);
                 MemorySegment.copy(f, 0, dst, ValueLayout.JAVA_FLOAT_UNALIGNED, 0, f.length);
             }
             case null -> throw new IllegalArgumentException("input " + t.name() + " is null");
@@ -349,10 +358,10 @@ public final class AxBinding extends AxHandle {
         }
     }
 
-    private static void checkSize(TensorInfo t, long given) {
-        if (given != t.byteSize()) {
-            throw new IllegalArgumentException("wrong buffer size for input " + t + ": got " + given + " bytes, expected "
-                    + t.byteSize());
+    private void checkSize(TensorInfo t, long expected, long given) {
+        if (given != expected) {
+            throw new IllegalArgumentException("wrong buffer size for input " + t + (batch > 1 ? " at batch " + batch : "")
+                    + ": got " + given + " bytes, expected " + expected);
         }
     }
 
@@ -451,21 +460,51 @@ public final class AxBinding extends AxHandle {
     }
 
     /**
-     * Sets the batch size of a model compiled with a dynamic batch
-     * ({@code axclrtEngineSetDynamicBatchSize}). Buffers keep their sizes (the engine's sizes for the
-     * group) and every call still copies them whole.
+     * Sets the batch size of the following calls ({@code axclrtEngineSetDynamicBatchSize}), for a model
+     * compiled with a dynamic batch: from then on each call copies and computes {@code batchSize} items,
+     * i.e. the first {@code batchSize × byteSize} bytes of every buffer (items one after the other).
      *
-     * @throws AxclException if the model has no dynamic batch or the size is out of range
+     * @param batchSize 1 to {@link #batchCapacity()}
+     * @throws IllegalArgumentException if {@code batchSize} exceeds the capacity the binding was made with
+     * @throws AxclException            if the engine refuses the size (e.g. above the model's maximum batch:
+     *                                  {@code runtime/ENGINE/ILLEGAL_PARAM})
      */
     public void setBatchSize(int batchSize) {
+        if (batchSize < 1 || batchSize > batchCapacity) {
+            throw new IllegalArgumentException("batch size " + batchSize + " is not in 1.." + batchCapacity
+                    + " (the capacity this binding was made with)");
+        }
         enter();
         try {
             ctx.bind();
             AxclNative.check(Axcl.axclrtEngineSetDynamicBatchSize(io, batchSize), "axclrtEngineSetDynamicBatchSize",
                     this + ", batch " + batchSize);
+            long in = 0;
+            long out = 0;
+            for (int i = 0; i < inSize.length; i++) {
+                inSize[i] = group.inputs().get(i).byteSize() * batchSize;
+                in += inSize[i];
+            }
+            for (int i = 0; i < outSize.length; i++) {
+                outSize[i] = group.outputs().get(i).byteSize() * batchSize;
+                out += outSize[i];
+            }
+            bytesIn = in;
+            bytesOut = out;
+            batch = batchSize;
         } finally {
             session.exit();
         }
+    }
+
+    /** The batch size of the next call (1 unless {@link #setBatchSize} changed it). */
+    public int batchSize() {
+        return batch;
+    }
+
+    /** The most items per call the buffers hold: they are {@code batchCapacity × byteSize} bytes each. */
+    public int batchCapacity() {
+        return batchCapacity;
     }
 
     /**

@@ -71,9 +71,25 @@ public final class AxSession extends AxHandle {
      * @throws AxclException             as {@link #bind()}
      */
     public AxBinding bind(int group) {
+        return bind(group, 1);
+    }
+
+    /**
+     * A binding for one shape group whose buffers hold up to {@code batchCapacity} items, for models
+     * compiled with a dynamic batch ({@link AxBinding#setBatchSize(int)}). The engine reports tensor
+     * sizes for one item and has no query for the largest batch a model takes: the caller says it.
+     *
+     * @throws IllegalArgumentException  if {@code batchCapacity < 1}
+     * @throws IndexOutOfBoundsException if the model has no such group
+     * @throws AxclException             as {@link #bind()}
+     */
+    public AxBinding bind(int group, int batchCapacity) {
+        if (batchCapacity < 1) {
+            throw new IllegalArgumentException("batchCapacity must be at least 1: " + batchCapacity);
+        }
         ensureOpen();
         ShapeGroup g = model.shapeGroup(group);
-        return adopt(new AxBinding(this, g));
+        return adopt(new AxBinding(this, g, batchCapacity));
     }
 
     /**
