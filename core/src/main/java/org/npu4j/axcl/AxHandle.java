@@ -107,7 +107,8 @@ public abstract sealed class AxHandle implements AutoCloseable
         try {
             release();
         } catch (RuntimeException e) {
-            LOG.warn("{}: releasing native resources failed", this, e);
+            LOG.warn("{}: releasing native resources failed: {}", this, e.getMessage());
+            LOG.debug("{}: release failure", this, e);
             failure = chain(failure, e);
         }
         if (parent != null) {
