@@ -25,7 +25,12 @@ import org.npu4j.metrics.LatencyRecorder;
  * closes its live sessions and their bindings first.
  */
 public final class AxModel extends AxHandle {
-    /** Memory a model needs on the device, as {@code axclrtEngineGetUsageFromModelId} reports it. */
+    /**
+     * Memory a model needs on the device, as {@code axclrtEngineGetUsageFromModelId} reports it.
+     *
+     * @param systemBytes working memory in the device's system memory, bytes
+     * @param cmmBytes    CMM (contiguous memory the NPU uses), bytes
+     */
     public record Usage(long systemBytes, long cmmBytes) {}
 
     private final AxDevice device;

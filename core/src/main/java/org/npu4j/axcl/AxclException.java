@@ -27,17 +27,29 @@ public class AxclException extends NpuException {
 
     /** The runtime sub-module a code belongs to (bits 15..8 of the code). */
     public enum SubModule {
+        /** Devices: open, query, reset. */
         DEVICE(0x01),
+        /** Contexts and their binding to threads. */
         CONTEXT(0x02),
+        /** Streams (asynchronous queues). */
         STREAM(0x03),
+        /** Tasks. */
         TASK(0x04),
+        /** Device and host memory, copies. */
         MEMORY(0x05),
+        /** The {@code axclInit} configuration. */
         CONFIG(0x06),
+        /** The model engine: load, IO, execute. */
         ENGINE(0x07),
+        /** Logging. */
         SYSLOG(0x08),
+        /** System control. */
         SYSCTRL(0x09),
+        /** Latency measurement. */
         LATENCY(0x0A),
+        /** Peer-to-peer transfers between devices. */
         P2P(0x0B),
+        /** User work queues. */
         USRWORK(0x0C),
         /** Not one of the sub-modules above (or not an AXCL code at all). */
         UNKNOWN(-1);
@@ -68,6 +80,8 @@ public class AxclException extends NpuException {
     private final String function;
 
     /**
+     * An exception for a failed call; the message is {@code <function> failed: <decoded code>: <detail>}.
+     *
      * @param function the native function that returned {@code code}, e.g. {@code axclInit}
      * @param code     the raw {@code axclError}
      * @param detail   what npu4j was doing or what the user can do, or {@code null}

@@ -85,6 +85,7 @@ public final class AxclRuntime extends AxHandle {
      * @param vnpu    how {@code axclrtEngineInit} partitions the NPU of each device opened
      */
     public record Options(@Nullable Path library, @Nullable Path config, VNpu vnpu) {
+        /** Checks that {@code vnpu} is given. */
         public Options {
             Objects.requireNonNull(vnpu, "vnpu");
         }
@@ -104,14 +105,17 @@ public final class AxclRuntime extends AxHandle {
             return defaults().withLibrary(Emulator.library(Emulator.Runtime.AXCL));
         }
 
+        /** These options with another library ({@code null}: search). */
         public Options withLibrary(@Nullable Path library) {
             return new Options(library, config, vnpu);
         }
 
+        /** These options with another {@code axclInit} configuration file ({@code null}: the runtime's defaults). */
         public Options withConfig(@Nullable Path config) {
             return new Options(library, config, vnpu);
         }
 
+        /** These options with another NPU partitioning. */
         public Options withVNpu(VNpu vnpu) {
             return new Options(library, config, vnpu);
         }
@@ -138,6 +142,9 @@ public final class AxclRuntime extends AxHandle {
     /**
      * Version of the loaded runtime ({@code axclrtGetVersion}, {@code axclrtGetFullVersion}).
      *
+     * @param major major version (3 for AXCL 3.x)
+     * @param minor minor version
+     * @param patch patch level
      * @param full the runtime's own version string (the emulator's says it is an emulator)
      */
     public record Version(int major, int minor, int patch, String full) {

@@ -130,7 +130,7 @@ public final class YoloCommand implements Callable<Integer> {
             }
             modelFile = Emulator.model("axcl", emulatorModel);
         }
-        List<Input> images = inputs(out);
+        List<Input> images = inputs();
         if (images.isEmpty()) {
             err.println("no images");
             return 2;
@@ -196,7 +196,7 @@ public final class YoloCommand implements Callable<Integer> {
         return m;
     }
 
-    private List<Input> inputs(PrintWriter out) throws IOException {
+    private List<Input> inputs() throws IOException {
         List<Input> list = new ArrayList<>();
         if (inputs.isEmpty()) {
             if (!emulator) {
