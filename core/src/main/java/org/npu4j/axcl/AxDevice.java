@@ -179,6 +179,130 @@ public final class AxDevice extends AxHandle {
         }
     }
 
+    /**
+     * Device memory a model file would need, without loading it ({@code axclrtEngineGetUsage}).
+     *
+     * @param file a model file
+     * @return system and CMM bytes
+     * @throws AxclException if the runtime cannot read the file as a model
+     */
+    public AxModel.Usage usageOf(Path file) {
+        ensureOpen();
+        context.bind();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment sys = a.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment cmm = a.allocate(ValueLayout.JAVA_LONG);
+            AxclNative.check(Axcl.axclrtEngineGetUsage(a.allocateFrom(file.toAbsolutePath().toString()), sys, cmm),
+                    "axclrtEngineGetUsage", file);
+            return new AxModel.Usage(sys.get(ValueLayout.JAVA_LONG, 0), cmm.get(ValueLayout.JAVA_LONG, 0));
+        }
+    }
+
+    /**
+     * Device memory a model in memory would need ({@code axclrtEngineGetUsageFromMem}); the bytes are
+     * copied to device memory first, as the AXCL documentation asks, and freed afterwards.
+     *
+     * @param model the whole model
+     * @return system and CMM bytes
+     * @throws AxclException if the runtime cannot read the bytes as a model
+     */
+    public AxModel.Usage usageOf(byte[] model) {
+        ensureOpen();
+        return onDevice(model, (dev, a) -> {
+            MemorySegment sys = a.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment cmm = a.allocate(ValueLayout.JAVA_LONG);
+            AxclNative.check(Axcl.axclrtEngineGetUsageFromMem(dev, model.length, sys, cmm), "axclrtEngineGetUsageFromMem",
+                    model.length + " bytes");
+            return new AxModel.Usage(sys.get(ValueLayout.JAVA_LONG, 0), cmm.get(ValueLayout.JAVA_LONG, 0));
+        });
+    }
+
+    /**
+     * NPU cores a model file was compiled for, 1 to 3, without loading it ({@code axclrtEngineGetModelType}).
+     *
+     * @param file a model file
+     * @return {@code axclrtEngineModelKind} + 1
+     * @throws AxclException if the runtime cannot read the file as a model
+     */
+    public int npuCoresOf(Path file) {
+        ensureOpen();
+        context.bind();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment kind = a.allocate(ValueLayout.JAVA_INT);
+            AxclNative.check(Axcl.axclrtEngineGetModelType(a.allocateFrom(file.toAbsolutePath().toString()), kind),
+                    "axclrtEngineGetModelType", file);
+            return kind.get(ValueLayout.JAVA_INT, 0) + 1;
+        }
+    }
+
+    /**
+     * NPU cores a model in memory was compiled for ({@code axclrtEngineGetModelTypeFromMem}; the bytes
+     * go through device memory as for {@link #usageOf(byte[])}).
+     *
+     * @param model the whole model
+     * @return {@code axclrtEngineModelKind} + 1
+     * @throws AxclException if the runtime cannot read the bytes as a model
+     */
+    public int npuCoresOf(byte[] model) {
+        ensureOpen();
+        return onDevice(model, (dev, a) -> {
+            MemorySegment kind = a.allocate(ValueLayout.JAVA_INT);
+            AxclNative.check(Axcl.axclrtEngineGetModelTypeFromMem(dev, model.length, kind), "axclrtEngineGetModelTypeFromMem",
+                    model.length + " bytes");
+            return kind.get(ValueLayout.JAVA_INT, 0) + 1;
+        });
+    }
+
+    /**
+     * The NPU partitioning the engine of this device was initialised with ({@code axclrtEngineGetVNpuKind}).
+     *
+     * @return the kind {@link AxclRuntime.Options#vnpu()} asked for when the device was first opened
+     * @throws AxclException if the runtime reports an error
+     */
+    public AxclRuntime.VNpu vnpu() {
+        ensureOpen();
+        context.bind();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment kind = a.allocate(ValueLayout.JAVA_INT);
+            AxclNative.check(Axcl.axclrtEngineGetVNpuKind(kind), "axclrtEngineGetVNpuKind", this);
+            int k = kind.get(ValueLayout.JAVA_INT, 0);
+            for (AxclRuntime.VNpu v : AxclRuntime.VNpu.values()) {
+                if (v.value == k) {
+                    return v;
+                }
+            }
+            throw new NpuException("axclrtEngineGetVNpuKind returned an unknown kind " + k);
+        }
+    }
+
+    private interface DeviceQuery<T> {
+        T query(MemorySegment deviceCopy, Arena arena);
+    }
+
+    /** Copies {@code bytes} to a temporary device buffer, runs {@code q} on it, frees the buffer. */
+    private <T> T onDevice(byte[] bytes, DeviceQuery<T> q) {
+        if (bytes.length == 0) {
+            throw new IllegalArgumentException("empty model");
+        }
+        context.bind();
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment host = a.allocate(bytes.length);
+            MemorySegment.copy(bytes, 0, host, ValueLayout.JAVA_BYTE, 0, bytes.length);
+            MemorySegment dev = Memory.mallocDevice(bytes.length, "a model copy");
+            T result;
+            try {
+                AxclNative.check(Axcl.axclrtMemcpy(dev, host, bytes.length, Memory.HOST_TO_DEVICE), "axclrtMemcpy",
+                        "model to the device");
+                result = q.query(dev, a);
+            } catch (RuntimeException e) {
+                Axcl.axclrtFree(dev); // the query's error is the one to report
+                throw e;
+            }
+            AxclNative.check(Axcl.axclrtFree(dev), "axclrtFree", "model copy");
+            return result;
+        }
+    }
+
     DeviceContext context() {
         return context;
     }

@@ -295,6 +295,19 @@ public final class AxclRuntime extends AxHandle {
     }
 
     /**
+     * The runtime's own log level ({@code axclSetLogLevel}): 0 trace, 1 debug, 2 info, 3 warning,
+     * 4 error, 5 critical, 6 off. The runtime logs on its own (the vendor's to its log file, the
+     * emulator's to stderr), not through SLF4J.
+     *
+     * @param level 0 to 6
+     * @throws AxclException if the runtime refuses the level
+     */
+    public void setLogLevel(int level) {
+        ensureOpen();
+        AxclNative.check(Axcl.axclSetLogLevel(level), "axclSetLogLevel", "level " + level);
+    }
+
+    /**
      * The ids of the devices the runtime sees ({@code axclrtGetDeviceList}), in its order.
      *
      * @throws AxclException if the runtime reports an error

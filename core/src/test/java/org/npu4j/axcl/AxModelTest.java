@@ -126,6 +126,33 @@ class AxModelTest {
     }
 
     @Test
+    void answersQueriesAboutModelsBeforeLoadingThem() throws Exception {
+        Path file = Emu.model("mobilenetv2.model");
+        byte[] bytes = Files.readAllBytes(file);
+        assertEquals(new AxModel.Usage(1 << 20, 8 << 20), device.usageOf(file));
+        assertEquals(new AxModel.Usage(1 << 20, 8 << 20), device.usageOf(bytes));
+        assertEquals(3, device.npuCoresOf(file));
+        assertEquals(3, device.npuCoresOf(bytes));
+        assertEquals(1, device.npuCoresOf(Emu.model("identity-small.model")));
+        assertEquals(AxclRuntime.VNpu.DISABLE, device.vnpu());
+        assertEquals(0, Emu.live("device_allocations"), "the device copies are freed");
+        assertEquals(0, Emu.live("models"), "nothing was loaded");
+        AxclException missing = assertThrows(AxclException.class, () -> device.usageOf(Path.of("/no/such.axmodel")));
+        assertEquals("runtime/ENGINE/OPEN (0x8030070B)", AxclException.describe(missing.code()));
+        AxclException garbage = assertThrows(AxclException.class, () -> device.npuCoresOf(new byte[] {1, 2, 3}));
+        assertEquals("UNSUPPORT", garbage.errorName());
+        assertEquals(0, Emu.live("device_allocations"));
+    }
+
+    @Test
+    void setsTheRuntimesLogLevel() {
+        axcl.setLogLevel(4);
+        AxclException e = assertThrows(AxclException.class, () -> axcl.setLogLevel(9));
+        assertEquals("runtime/SYSLOG/ILLEGAL_PARAM (0x80300803)", AxclException.describe(e.code()));
+        axcl.setLogLevel(3);
+    }
+
+    @Test
     void refusesGarbageAndMissingModels() throws Exception {
         // Not a model the (emulated) engine can run at all: refused as unsupported.
         byte[] garbage = "\u007fELF not a model at all".getBytes(StandardCharsets.US_ASCII);

@@ -79,25 +79,36 @@ public record Letterbox(int srcWidth, int srcHeight, int width, int height, int 
      * @param dst the input buffer: at least {@code 3 × width × height} bytes
      */
     public void write(BufferedImage canvas, MemorySegment dst, Layout layout) {
+        write(canvas, dst, layout, new byte[3 * width * height]);
+    }
+
+    /**
+     * As {@link #write(BufferedImage, MemorySegment, Layout)}, reordering the bytes in {@code scratch}
+     * (at least {@code 3 × width × height} long, reused between calls) and copying them in one go.
+     */
+    public void write(BufferedImage canvas, MemorySegment dst, Layout layout, byte[] scratch) {
         byte[] bgr = ((DataBufferByte) canvas.getRaster().getDataBuffer()).getData();
         int n = width * height;
         if (dst.byteSize() < 3L * n) {
             throw new IllegalArgumentException("input buffer of " + dst.byteSize() + " bytes is smaller than " + 3L * n);
         }
+        if (scratch.length < 3 * n) {
+            throw new IllegalArgumentException("scratch buffer smaller than " + 3 * n);
+        }
         if (layout == Layout.NCHW) {
             for (int p = 0; p < n; p++) {
-                dst.set(ValueLayout.JAVA_BYTE, p, bgr[3 * p + 2]);
-                dst.set(ValueLayout.JAVA_BYTE, n + p, bgr[3 * p + 1]);
-                dst.set(ValueLayout.JAVA_BYTE, 2L * n + p, bgr[3 * p]);
+                scratch[p] = bgr[3 * p + 2];
+                scratch[n + p] = bgr[3 * p + 1];
+                scratch[2 * n + p] = bgr[3 * p];
             }
         } else {
-            for (int p = 0; p < n; p++) {
-                long o = 3L * p;
-                dst.set(ValueLayout.JAVA_BYTE, o, bgr[3 * p + 2]);
-                dst.set(ValueLayout.JAVA_BYTE, o + 1, bgr[3 * p + 1]);
-                dst.set(ValueLayout.JAVA_BYTE, o + 2, bgr[3 * p]);
+            for (int p = 0; p < 3 * n; p += 3) {
+                scratch[p] = bgr[p + 2];
+                scratch[p + 1] = bgr[p + 1];
+                scratch[p + 2] = bgr[p];
             }
         }
+        MemorySegment.copy(scratch, 0, dst, ValueLayout.JAVA_BYTE, 0, 3 * n);
     }
 
     /** A box in input pixels mapped to source pixels, clipped to the source image. */

@@ -43,6 +43,7 @@ public final class YoloDetector implements AutoCloseable {
     private final List<MemorySegment> outputs;
     private final LatencyRecorder latency;
     private final BufferedImage canvas;
+    private final byte[] scratch;
 
     private YoloDetector(AxclRuntime runtime, AxModel model, List<String> labels) {
         this.runtime = runtime;
@@ -86,6 +87,7 @@ public final class YoloDetector implements AutoCloseable {
         this.outputs = List.copyOf(outs);
         this.latency = model.latency();
         this.canvas = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+        this.scratch = new byte[3 * width * height];
     }
 
     /**
@@ -117,7 +119,7 @@ public final class YoloDetector implements AutoCloseable {
         long t0 = System.nanoTime();
         Letterbox lb = Letterbox.of(image.getWidth(), image.getHeight(), width, height);
         lb.draw(image, canvas);
-        lb.write(canvas, io.input(0), layout);
+        lb.write(canvas, io.input(0), layout, scratch);
         latency.record(Stage.PREPROCESS, System.nanoTime() - t0);
 
         io.run();
