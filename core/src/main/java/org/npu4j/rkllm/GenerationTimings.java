@@ -10,7 +10,7 @@ package org.npu4j.rkllm;
  *                              the hidden-state/logits callback; -1 if there was none
  * @param durationNanos         the whole run, to the FINISH or ERROR callback (or the return of the
  *                              runtime call)
- * @param tokens                callbacks that carried a token (batch entry 0)
+ * @param tokens                callbacks that carried a token (of any batch entry)
  * @param decodeTokensPerSecond {@code (tokens - 1)} over the time from the first to the last token;
  *                              0 with fewer than two tokens
  * @param interTokenP50Nanos    median time between consecutive tokens; 0 with fewer than two tokens

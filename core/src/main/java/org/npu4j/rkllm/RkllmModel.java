@@ -298,7 +298,8 @@ public final class RkllmModel implements AutoCloseable {
      * The tokens of {@code request} as a {@link Flow.Publisher}. Cold: each subscription runs the
      * request once (on a new virtual thread). Tokens are signalled on the runtime's thread; when the
      * subscriber has no outstanding demand, the runtime's thread waits (the run holds the model until
-     * the subscriber requests more or cancels). {@code Subscription.cancel()} aborts the run.
+     * the subscriber requests more, cancels, or the run is stopped by {@link #abort()} or
+     * {@link #close()}). {@code Subscription.cancel()} aborts the run.
      * {@code onComplete} follows a finished or aborted run; {@code onError} carries what
      * {@link #generate} would throw.
      */
@@ -1044,6 +1045,11 @@ public final class RkllmModel implements AutoCloseable {
     static final class CancelToken {
         volatile boolean cancelled;
         private @Nullable Run run;
+
+        /** Whether the bound run was asked to stop (abort, close, cancel, a failing listener). */
+        synchronized boolean runStopped() {
+            return run != null && run.stopRequested;
+        }
 
         /** Binds the run; false if already cancelled. */
         synchronized boolean bind(Run r) {

@@ -2,6 +2,7 @@ package org.npu4j.rkllm;
 
 import java.util.Objects;
 import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -60,11 +61,18 @@ final class TokenPublisher implements Flow.Subscription, GenerationListener {
     public void onToken(String text, int tokenId) {
         lock.lock();
         try {
-            while (demand == 0 && !cancelled) {
-                demandOrCancel.awaitUninterruptibly();
+            // Wait for demand; also wake when the run is stopped from elsewhere (abort, close), which
+            // otherwise would wait for this thread forever.
+            while (demand == 0 && !cancelled && !token.runStopped()) {
+                try {
+                    demandOrCancel.await(20, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
             }
-            if (cancelled) {
-                return;
+            if (cancelled || demand == 0) {
+                return; // cancelled, or the run stops: this token is not delivered
             }
             if (demand != Long.MAX_VALUE) {
                 demand--;

@@ -677,7 +677,7 @@ abstract class RkllmEmulatorTest {
     }
 
     /** A subscriber that requests one token at a time. */
-    static final class OneByOne implements Flow.Subscriber<Token> {
+    static class OneByOne implements Flow.Subscriber<Token> {
         final List<Token> tokens = Collections.synchronizedList(new ArrayList<>());
         final CompletableFuture<Void> done = new CompletableFuture<>();
         final int cancelAfter;
@@ -771,6 +771,58 @@ abstract class RkllmEmulatorTest {
         });
         assertTrue(error.get(30, TimeUnit.SECONDS) instanceof IllegalArgumentException);
         assertEquals(Outcome.FINISHED, m.generate("still fine").outcome());
+    }
+
+    @Test
+    void aSubscriberWithoutDemandDoesNotKeepAbortOrCloseWaiting() throws Exception {
+        RkllmModel m = open(b -> b.maxNewTokens(200));
+        CountDownLatch first = new CountDownLatch(1);
+        List<Token> got = Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        m.stream(GenerationRequest.prompt("One token, then silence.")).subscribe(new Flow.Subscriber<>() {
+            @Override
+            public void onSubscribe(Flow.Subscription s) {
+                s.request(1); // and never again
+            }
+
+            @Override
+            public void onNext(Token t) {
+                got.add(t);
+                first.countDown();
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                done.completeExceptionally(t);
+            }
+
+            @Override
+            public void onComplete() {
+                done.complete(null);
+            }
+        });
+        assertTrue(first.await(30, TimeUnit.SECONDS));
+        assertTrue(m.isRunning(), "the run waits for demand");
+        assertTrue(m.abort());
+        done.get(30, TimeUnit.SECONDS); // the aborted run completes the stream
+        assertEquals(1, got.size());
+        assertEquals(Outcome.FINISHED, m.generate("free again").outcome());
+
+        OneByOne silent = new OneByOne(Integer.MAX_VALUE) {
+            @Override
+            public void onNext(Token t) {
+                tokens.add(t); // requests nothing more
+            }
+        };
+        m.stream(GenerationRequest.prompt("Then close.")).subscribe(silent);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (silent.tokens.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertEquals(1, silent.tokens.size());
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(m::close);
+        closing.get(30, TimeUnit.SECONDS);
+        assertTrue(m.isClosed());
     }
 
     // -------------------------------------------------------------------------- lifetime

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.npu4j.Emulator;
 import picocli.CommandLine;
 
 /**
@@ -52,6 +54,16 @@ class ChatMainTest {
                 "--max-new-tokens", "8", "--prompt", "Hi");
         assertEquals(0, r.exitCode(), r.err());
         assertFalse(r.out().isBlank());
+    }
+
+    @Test
+    void aLibraryAndModelGivenByPathAsOnABoard() {
+        Path library = Emulator.library(Emulator.Runtime.RKLLM_V1_3);
+        Path model = Emulator.model("rkllm", ChatMain.DEFAULT_PROFILE + ".model");
+        Run r = run("--library", library.toString(), "--model", model.toString(), "--no-think", "--max-new-tokens",
+                "8", "--prompt", "Hello");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().strip().endsWith("(emulator)"), "the library says it is the emulator: " + r.err());
     }
 
     @Test
