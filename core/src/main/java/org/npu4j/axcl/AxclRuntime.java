@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  *
  * {@snippet :
  * try (AxclRuntime axcl = AxclRuntime.acquire();
- *      AxModel model = axcl.device(0).load(Path.of("yolo11s.axmodel"));
+ *      AxModel model = axcl.device().load(Path.of("yolo11s.axmodel")); // the first card
  *      AxSession session = model.newSession();
  *      AxBinding io = session.bind()) {
  *     io.input(0).copyFrom(image);   // pinned host memory, the model's input size
@@ -365,7 +365,9 @@ public final class AxclRuntime extends AxHandle {
     }
 
     /**
-     * A handle on one device, opened on first use: {@code axclrtSetDevice}, {@code axclrtCreateContext}
+     * A handle on one device, opened on first use. Device ids are what {@link #deviceIds()} lists: AXCL
+     * numbers cards by PCI bus (a card at {@code 0000:01:00.0} is device 1), not from 0. Opening runs
+     * {@code axclrtSetDevice}, {@code axclrtCreateContext}
      * and {@code axclrtEngineInit} with {@link Options#vnpu()} — once per process and device, shared by
      * every runtime handle. The same {@link AxDevice} is returned for the same id until it is closed.
      *
