@@ -582,19 +582,27 @@ abstract class RkllmEmulatorTest {
     @Test
     void concurrentCallsWaitInOrder() throws Exception {
         RkllmModel m = open(b -> b.maxNewTokens(5));
-        Blocker first = new Blocker();
         List<String> order = Collections.synchronizedList(new ArrayList<>());
-        Thread a = Thread.ofPlatform().start(() -> {
-            m.generate(GenerationRequest.prompt("first"), first);
-            order.add("a");
-        });
+        Blocker first = new Blocker() {
+            @Override
+            public void onFinish(PerfStats perf) {
+                super.onFinish(perf);
+                order.add("a");
+            }
+        };
+        Thread a = Thread.ofPlatform().start(() -> m.generate(GenerationRequest.prompt("first"), first));
         first.awaitStarted();
         List<Thread> waiters = new ArrayList<>();
         for (String name : List.of("b", "c", "d")) {
-            Thread t = Thread.ofPlatform().start(() -> {
-                m.generate("queued " + name);
-                order.add(name);
-            });
+            // recorded from the run itself (FINISH comes while the run holds the handle), not after
+            // generate() returns: threads may return in any order once their runs are done
+            Thread t = Thread.ofPlatform().start(() -> m.generate(GenerationRequest.prompt("queued " + name),
+                    new GenerationListener() {
+                        @Override
+                        public void onFinish(PerfStats perf) {
+                            order.add(name);
+                        }
+                    }));
             waitUntilParked(t);
             waiters.add(t);
         }
