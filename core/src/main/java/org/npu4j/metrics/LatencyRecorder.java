@@ -11,10 +11,23 @@ import org.HdrHistogram.Recorder;
  * Latency histograms of one model (or one session), one HdrHistogram {@link Recorder} per
  * {@link Stage}, all values in nanoseconds, 3 significant digits, auto-resizing (no upper bound).
  *
+ * <p>Every npu4j API records into one of these: an RKLLM model per run (TTFT, inter-token,
+ * prefill, generation), an AXCL model per engine call (host to device, execute, device to host),
+ * the samples their host-side pre- and post-processing.
+ *
  * <p>Thread safety: {@link #record} is wait-free and may be called from any number of threads at
- * once, including runtime callback threads (it allocates nothing). {@link #snapshot()} may be
- * called from any thread; concurrent snapshots are serialised. A snapshot takes the interval since
- * the previous snapshot and adds it to the running total.
+ * once, including runtime callback threads; it allocates nothing once the histograms cover the
+ * range of values seen (a value beyond it resizes that histogram once). {@link #snapshot()} and
+ * {@link #reset()} may be called from any thread; they are serialised with each other. A snapshot
+ * takes the interval since the previous snapshot and adds it to the running total.
+ *
+ * {@snippet :
+ * LatencyRecorder latency = model.metrics();          // or an AXCL model's latency()
+ * // ... runs ...
+ * LatencySnapshot s = latency.snapshot();
+ * System.out.print(s.percentileTable());              // p50, p90, p99, p99.9, max per stage
+ * Files.writeString(Path.of("latency.csv"), s.csv());
+ * }
  */
 public final class LatencyRecorder {
     private final String name;
@@ -32,6 +45,7 @@ public final class LatencyRecorder {
         }
     }
 
+    /** What is measured, as given to the constructor. */
     public String name() {
         return name;
     }

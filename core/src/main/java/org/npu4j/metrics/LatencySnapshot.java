@@ -3,13 +3,18 @@ package org.npu4j.metrics;
 import java.io.PrintStream;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramLogWriter;
 
 /**
  * Histograms of a {@link LatencyRecorder} at one moment: the interval since the previous snapshot
- * and the running total, per {@link Stage}, in nanoseconds. Immutable once built; the histograms
- * it returns must not be modified.
+ * and the running total, per {@link Stage}, in nanoseconds.
+ *
+ * <p>Thread safety: immutable once built, and so safe to share between threads, as long as nobody
+ * modifies the histograms it returns (they are the snapshot's own copies, not views of the
+ * recorder). The interval histograms carry their interval's start and end time
+ * ({@link Histogram#getStartTimeStamp()}, {@link Histogram#getEndTimeStamp()}, ms since the epoch).
  *
  * @param name          what was measured
  * @param startEpochMillis when the recorder was created (ms since the epoch)
@@ -43,21 +48,44 @@ public record LatencySnapshot(String name, long startEpochMillis, long takenEpoc
      * p99.9 and max, in milliseconds with three decimals.
      */
     public String percentileTable() {
+        return percentileTable(TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * {@link #percentileTable()} in another unit: {@link TimeUnit#MICROSECONDS} suits per-call
+     * overheads that round to 0.000 ms. Values have three decimals in that unit.
+     *
+     * @param unit milliseconds, microseconds or nanoseconds (any {@link TimeUnit} is accepted)
+     */
+    public String percentileTable(TimeUnit unit) {
+        double div = unit.toNanos(1);
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-16s %8s %10s %10s %10s %10s %10s %10s%n", "stage (ms)", "count",
-                "mean", "p50", "p90", "p99", "p99.9", "max"));
+        sb.append(String.format(Locale.ROOT, "%-16s %8s %10s %10s %10s %10s %10s %10s%n",
+                "stage (" + symbol(unit) + ")", "count", "mean", "p50", "p90", "p99", "p99.9", "max"));
         for (Stage s : Stage.values()) {
             Histogram h = cumulative.get(s);
             if (h.getTotalCount() == 0) {
                 continue;
             }
-            sb.append(String.format(Locale.ROOT, "%-16s %8d %10.3f", s.tag(), h.getTotalCount(), h.getMean() / 1e6));
+            sb.append(String.format(Locale.ROOT, "%-16s %8d %10.3f", s.tag(), h.getTotalCount(), h.getMean() / div));
             for (double p : PERCENTILES) {
-                sb.append(String.format(Locale.ROOT, " %10.3f", h.getValueAtPercentile(p) / 1e6));
+                sb.append(String.format(Locale.ROOT, " %10.3f", h.getValueAtPercentile(p) / div));
             }
-            sb.append(String.format(Locale.ROOT, " %10.3f%n", h.getMaxValue() / 1e6));
+            sb.append(String.format(Locale.ROOT, " %10.3f%n", h.getMaxValue() / div));
         }
         return sb.toString();
+    }
+
+    private static String symbol(TimeUnit unit) {
+        return switch (unit) {
+            case NANOSECONDS -> "ns";
+            case MICROSECONDS -> "us";
+            case MILLISECONDS -> "ms";
+            case SECONDS -> "s";
+            case MINUTES -> "min";
+            case HOURS -> "h";
+            case DAYS -> "d";
+        };
     }
 
     /**
@@ -84,20 +112,38 @@ public record LatencySnapshot(String name, long startEpochMillis, long takenEpoc
     /**
      * Writes the interval histograms in HdrHistogram's interval log format, one tagged entry per
      * stage that has values (tag = {@link Stage#tag()}), readable by HdrHistogram's
-     * {@code HistogramLogReader} and its plotting tools.
+     * {@code HistogramLogReader} and its plotting tools (HistogramLogProcessor). Each entry carries
+     * its interval's own start and end time.
      *
      * @param writer a log writer whose header the caller has written (or not)
      */
     public void writeInterval(HistogramLogWriter writer) {
+        writeInterval(writer, "");
+    }
+
+    /**
+     * As {@link #writeInterval(HistogramLogWriter)}, with tags {@code tagPrefix + stage}, so that one
+     * log can hold several recorders (e.g. {@code qwen3-0.6b.tuned.ttft}). Interval log tags may not
+     * hold whitespace or commas: those characters of the prefix are replaced by {@code _}.
+     *
+     * @param writer    a log writer whose header the caller has written (or not)
+     * @param tagPrefix prepended to each stage's tag; empty for the bare stage tag
+     */
+    public void writeInterval(HistogramLogWriter writer, String tagPrefix) {
+        String prefix = tagPrefix.replaceAll("[\\s,]", "_");
         for (Stage s : Stage.values()) {
             Histogram h = interval.get(s);
             if (h.getTotalCount() == 0) {
                 continue;
             }
             Histogram tagged = h.copy();
-            tagged.setTag(s.tag());
-            tagged.setStartTimeStamp(startEpochMillis);
-            tagged.setEndTimeStamp(takenEpochMillis);
+            tagged.setTag(prefix + s.tag());
+            if (tagged.getStartTimeStamp() <= 0 || tagged.getStartTimeStamp() == Long.MAX_VALUE) {
+                tagged.setStartTimeStamp(startEpochMillis);
+            }
+            if (tagged.getEndTimeStamp() <= 0) {
+                tagged.setEndTimeStamp(takenEpochMillis);
+            }
             writer.outputIntervalHistogram(tagged);
         }
     }

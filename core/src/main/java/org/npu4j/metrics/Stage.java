@@ -5,7 +5,10 @@ package org.npu4j.metrics;
  *
  * <p>LLM stages follow the usual definitions: TTFT is from the call until the first generated
  * token reaches the listener (prefill plus one decode step, including every host-side cost);
- * inter-token latency is the time between two consecutive tokens during decode.
+ * inter-token latency is the time between two consecutive tokens during decode (the decode time
+ * per token).
+ *
+ * <p>Immutable (an enum): safe from any thread.
  */
 public enum Stage {
     /** Time to first token: from the start of a generation to the first token delivered. */

@@ -10,6 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.HistogramLogWriter;
 import org.HdrHistogram.EncodableHistogram;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.HistogramLogReader;
@@ -101,5 +103,46 @@ class LatencyRecorderTest {
         }
         assertEquals(List.of("host_to_device", "execute"), tags);
         assertEquals(2, total);
+    }
+
+    @Test
+    void intervalLogEntriesCarryTheirOwnIntervalAndTaggedNames() throws Exception {
+        LatencyRecorder r = new LatencyRecorder("qwen3 0.6b,w8a8");
+        r.record(Stage.TTFT, 199_000_000L);
+        LatencySnapshot first = r.snapshot();
+        Thread.sleep(5);
+        r.record(Stage.TTFT, 210_000_000L);
+        r.record(Stage.TTFT, 220_000_000L);
+        LatencySnapshot second = r.snapshot();
+
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+        HistogramLogWriter writer = new HistogramLogWriter(ps);
+        writer.outputLogFormatVersion();
+        writer.outputStartTime(first.startEpochMillis());
+        writer.setBaseTime(first.startEpochMillis());
+        writer.outputLegend();
+        first.writeInterval(writer, r.name() + ".");
+        second.writeInterval(writer, r.name() + ".");
+        ps.flush();
+
+        HistogramLogReader reader = new HistogramLogReader(new ByteArrayInputStream(bytes.toByteArray()));
+        Histogram a = (Histogram) reader.nextIntervalHistogram();
+        Histogram b = (Histogram) reader.nextIntervalHistogram();
+        assertEquals("qwen3_0.6b_w8a8.ttft", a.getTag());
+        assertEquals(1, a.getTotalCount());
+        assertEquals(2, b.getTotalCount());
+        assertTrue(b.getStartTimeStamp() >= a.getEndTimeStamp() - 1,
+                "the second interval starts where the first ended: " + a.getEndTimeStamp() + " / " + b.getStartTimeStamp());
+        assertTrue(b.getEndTimeStamp() > b.getStartTimeStamp());
+    }
+
+    @Test
+    void percentileTableInMicroseconds() {
+        LatencyRecorder r = new LatencyRecorder("identity-small");
+        r.record(Stage.EXECUTE, 1_500);
+        String table = r.snapshot().percentileTable(TimeUnit.MICROSECONDS);
+        assertTrue(table.startsWith("stage (us)"), table);
+        assertTrue(table.contains("1.500"), table);
     }
 }
