@@ -11,7 +11,7 @@
  *
  *     tokens=100000 ns_per_token=123.4
  *
- * Usage: rkllm_stream_bench [--model PATH] [--tokens N] [--warmup N] [--ctx N]
+ * Usage: rkllm_stream_bench [--model PATH] [--tokens N] [--warmup N] [--ctx N] [--prompt TEXT]
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -74,6 +74,8 @@ static long parse_count(const char *flag, const char *v)
 }
 
 /* One generation of exactly `tokens` tokens; returns the wall time in ns. */
+static const char *prompt = "Write a very long story about rivers, boards and memory.";
+
 static double stream(LLMHandle h, long tokens, stream_stats *s)
 {
     memset(s, 0, sizeof *s);
@@ -81,7 +83,7 @@ static double stream(LLMHandle h, long tokens, stream_stats *s)
     memset(&in, 0, sizeof in);
     in.role = "user";
     in.input_type = RKLLM_INPUT_PROMPT;
-    in.prompt_input = "Write a very long story about rivers, boards and memory.";
+    in.prompt_input = prompt;
     RKLLMInferParam ip;
     memset(&ip, 0, sizeof ip);
     ip.mode = RKLLM_INFER_GENERATE;
@@ -112,9 +114,11 @@ int main(int argc, char **argv)
             warmup = parse_count("--warmup", argv[++i]);
         } else if (i + 1 < argc && strcmp(argv[i], "--ctx") == 0) {
             ctx = parse_count("--ctx", argv[++i]);
+        } else if (i + 1 < argc && strcmp(argv[i], "--prompt") == 0) {
+            prompt = argv[++i];
         } else {
             fprintf(stderr,
-                    "usage: %s [--model PATH] [--tokens N] [--warmup N] [--ctx N]\n"
+                    "usage: %s [--model PATH] [--tokens N] [--warmup N] [--ctx N] [--prompt TEXT]\n"
                     "  streams N tokens (default 100000) from an npu4j emulator model with\n"
                     "  NPU4J_EMULATOR_SPEED=0 and prints tokens=N ns_per_token=X\n",
                     argv[0]);
