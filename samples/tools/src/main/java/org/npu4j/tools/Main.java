@@ -10,11 +10,12 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code npu4j} command line: {@code diagnose} explains a board's state and what to change,
- * {@code tune} changes it for as long as the command runs.
+ * {@code tune} changes it for as long as the command runs, {@code bench} measures models with and
+ * without that tuning.
  */
 @Command(name = "npu4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Diagnose and tune an edge board for NPU inference (Rockchip RK3588/RK3576 NPU, Axera AX650N on PCIe).",
-        subcommands = {DiagnoseCommand.class, TuneCommand.class, CommandLine.HelpCommand.class})
+        description = "Diagnose, tune and benchmark an edge board for NPU inference (Rockchip RK3588/RK3576 NPU, Axera AX650N on PCIe).",
+        subcommands = {DiagnoseCommand.class, TuneCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     private final Function<Path, HostFiles> hostFiles;
 

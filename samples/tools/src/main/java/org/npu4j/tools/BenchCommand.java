@@ -1,0 +1,338 @@
+package org.npu4j.tools;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.HdrHistogram.HistogramLogWriter;
+import org.jspecify.annotations.Nullable;
+import org.npu4j.Emulator;
+import org.npu4j.rkllm.RkllmAbi;
+import org.npu4j.rkllm.RkllmModel;
+import org.npu4j.rkllm.RkllmRuntime;
+import org.npu4j.tuning.HostFiles;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code npu4j bench}: measures LLMs (RKLLM: TTFT, prefill and decode tokens/s, peak RSS) and engine
+ * models (AXCL: per-call latency percentiles) on this board or on the emulated runtimes, with and
+ * without host tuning, and prints the results as Markdown tables in the form of the published ones
+ * (or JSON).
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Benchmark LLMs (.rkllm: TTFT, prefill and decode tok/s, peak RSS) and engine models (.axmodel:",
+            "per-call latency percentiles) on this board, or on npu4j's emulated runtimes (--emulator), optionally",
+            "with and without host tuning (--tuning default,tuned). Prints Markdown tables with the columns of the",
+            "published tables (or --json). Results of emulated runtimes are marked (emulator)."})
+final class BenchCommand implements Callable<Integer> {
+    private static final Pattern QUANT = Pattern.compile("(?i)(?<![a-z0-9])(w\\d+a\\d+(?:[-_]g\\d+)?|fp16|bf16|int8|int4)");
+
+    @ParentCommand
+    private Main main;
+
+    @Spec
+    private CommandSpec spec;
+
+    @Parameters(paramLabel = "MODEL", arity = "0..*",
+            description = "Model files: .rkllm (LLM runs on the RKLLM runtime found on this machine).")
+    List<Path> models = new ArrayList<>();
+
+    @Option(names = "--emulator", arity = "0..1", paramLabel = "PROFILE[,PROFILE...]", fallbackValue = "",
+            split = ",", description = {"Run against npu4j's emulated runtimes: the given emulator profiles (model",
+                "descriptors, e.g. rk3588-qwen3-0.6b-w8a8), or without a value: " + "rk3588-qwen3-0.6b-w8a8."})
+    @Nullable List<String> emulator;
+
+    @Option(names = "--runs", paramLabel = "N", defaultValue = "3",
+            description = "LLM: passes over the prompt set per model and tuning mode. Default: ${DEFAULT-VALUE}")
+    int runs;
+
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "1",
+            description = "LLM: generations before measuring (not counted). Default: ${DEFAULT-VALUE}")
+    int warmup;
+
+    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "64",
+            description = "LLM: tokens generated per run at most (the vendor tables: 64). Default: ${DEFAULT-VALUE}")
+    int maxNewTokens;
+
+    @Option(names = "--ignore-eos", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "LLM: generate exactly --max-new-tokens each run (RKLLM ABI 1.3 only). Default: ${DEFAULT-VALUE}")
+    boolean ignoreEos;
+
+    @Option(names = "--max-context", paramLabel = "TOKENS", defaultValue = "1024",
+            description = "LLM: context window (max_context_len). Default: ${DEFAULT-VALUE}")
+    int maxContext;
+
+    @Option(names = "--prompts", paramLabel = "FILE",
+            description = "LLM: prompt file, one prompt per line (default: the built-in set of 8 prompts of ~128 tokens).")
+    @Nullable Path promptFile;
+
+    @Option(names = "--rkllm-library", paramLabel = "FILE",
+            description = "LLM: the librkllmrt.so to load (default: -Dnpu4j.rkllm.library, NPU4J_RKLLM_LIBRARY, the library path).")
+    @Nullable Path rkllmLibrary;
+
+    @Option(names = "--rkllm-abi", paramLabel = "1.2|1.3", defaultValue = "1.3",
+            description = "LLM with --emulator: the ABI of the emulated RKLLM runtime. Default: ${DEFAULT-VALUE}")
+    String rkllmAbi;
+
+    @Option(names = "--tuning", paramLabel = "MODE[,MODE]", split = ",", defaultValue = "default",
+            description = {"Tuning modes to run, in order: default (the host as it is) and/or tuned (org.npu4j.tuning",
+                "HostTuning applied for the runs and restored; without root, its plan is reported). Default: ${DEFAULT-VALUE}"})
+    List<String> tuning;
+
+    @Option(names = "--emulator-speed", paramLabel = "FACTOR",
+            description = "Set NPU4J_EMULATOR_SPEED for the emulated runtimes (1 = board timing, 0 = no delays).")
+    @Nullable String emulatorSpeed;
+
+    @Option(names = "--json", description = "Write JSON (for machines) instead of Markdown.")
+    boolean json;
+
+    @Option(names = "--json-file", paramLabel = "FILE", description = "Also write the JSON report to FILE.")
+    @Nullable Path jsonFile;
+
+    @Option(names = "--hlog", paramLabel = "FILE",
+            description = "Write every latency histogram (ns) to FILE in HdrHistogram's interval log format.")
+    @Nullable Path hlogFile;
+
+    @Option(names = "--no-progress", description = "No progress bar (it is shown only when standard error is a terminal).")
+    boolean noProgress;
+
+    @Option(names = "--root", paramLabel = "DIR", defaultValue = "/",
+            description = "Tune /sys and /proc under DIR instead of / (a fixture tree). Default: ${DEFAULT-VALUE}")
+    Path root;
+
+    @Option(names = {"-v", "--verbose"}, description = "Log what the runtimes and the tuning do (slf4j info).")
+    boolean verbose;
+
+    /** An LLM to measure: an emulator profile or a model file. */
+    record LlmTarget(String id, String name, @Nullable String quant, Path file, boolean emulator) {}
+
+    @Override
+    public Integer call() throws Exception {
+        validate();
+        if (emulatorSpeed != null) {
+            NativeEnv.set("NPU4J_EMULATOR_SPEED", emulatorSpeed);
+        }
+        List<LlmTarget> llmTargets = llmTargets();
+        if (llmTargets.isEmpty()) {
+            throw new IllegalArgumentException("nothing to benchmark: give .rkllm model files, or --emulator");
+        }
+        BenchPrompts prompts = BenchPrompts.load(promptFile);
+        HostFiles files = main.files(root);
+        boolean thisHost = root.toAbsolutePath().normalize().equals(Path.of("/"));
+        Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        Map<String, BenchReport.TuningOutcome> outcomes = new LinkedHashMap<>();
+        List<BenchReport.LlmResult> llm = new ArrayList<>();
+        boolean anyEmulator = llmTargets.stream().anyMatch(LlmTarget::emulator);
+
+        try (PrintStream hlogOut = hlogFile == null ? null : new PrintStream(Files.newOutputStream(hlogFile), true,
+                StandardCharsets.UTF_8);
+             Progress progress = Progress.onTerminal(!noProgress)) {
+            HistogramLogWriter hlog = hlogOut == null ? null : hlogWriter(hlogOut, started);
+            if (!llmTargets.isEmpty()) {
+                RkllmRuntime runtime = rkllmRuntime(llmTargets);
+                for (LlmTarget t : llmTargets) {
+                    llm.add(runLlm(t, runtime, prompts, files, thisHost, outcomes, progress, hlog));
+                }
+            }
+        }
+        BenchReport report = new BenchReport("npu4j bench " + version(), started.toString(),
+                new BenchReport.Host(System.getProperty("os.name") + " " + System.getProperty("os.version"),
+                        System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(),
+                        Runtime.version().toString()),
+                new BenchReport.Settings(List.copyOf(tuning), anyEmulator ? effectiveSpeed() : null, runs, warmup,
+                        maxNewTokens, ignoreEos && abiOf(llmTargets) == RkllmAbi.V1_3, prompts.source(), prompts.size(),
+                        0, 0),
+                List.copyOf(outcomes.values()), llm, List.of());
+        ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        String jsonText = mapper.writeValueAsString(report);
+        if (jsonFile != null) {
+            Files.writeString(jsonFile, jsonText + "\n");
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(json ? jsonText + "\n" : report.markdown());
+        out.flush();
+        return 0;
+    }
+
+    private void validate() {
+        if (runs < 1 || warmup < 0 || maxNewTokens < 1 || maxContext < 2) {
+            throw new IllegalArgumentException("--runs and --max-new-tokens must be at least 1, --warmup at least 0,"
+                    + " --max-context at least 2");
+        }
+        if (tuning.isEmpty()) {
+            throw new IllegalArgumentException("--tuning needs default, tuned or default,tuned");
+        }
+        for (String m : tuning) {
+            if (!m.equals(TuningPass.DEFAULT) && !m.equals(TuningPass.TUNED)) {
+                throw new IllegalArgumentException("--tuning " + m + ": accepted default and tuned");
+            }
+        }
+        if (tuning.stream().distinct().count() != tuning.size()) {
+            throw new IllegalArgumentException("--tuning names a mode twice: " + tuning);
+        }
+        if (emulatorSpeed != null) {
+            double s;
+            try {
+                s = Double.parseDouble(emulatorSpeed);
+            } catch (NumberFormatException e) {
+                s = -1;
+            }
+            if (!(s >= 0) || Double.isInfinite(s)) {
+                throw new IllegalArgumentException("--emulator-speed " + emulatorSpeed
+                        + ": accepted a number >= 0 (1 = board timing, 0 = no delays)");
+            }
+        }
+        RkllmAbi.of(rkllmAbi);
+    }
+
+    private List<LlmTarget> llmTargets() {
+        List<LlmTarget> targets = new ArrayList<>();
+        for (Path p : models) {
+            String file = p.getFileName().toString();
+            if (!file.endsWith(".rkllm")) {
+                throw new IllegalArgumentException(p + ": accepted .rkllm model files (or --emulator profiles)");
+            }
+            if (!Files.isRegularFile(p)) {
+                throw new IllegalArgumentException(p + ": no such file");
+            }
+            String id = file.substring(0, file.length() - ".rkllm".length());
+            Matcher m = QUANT.matcher(id);
+            targets.add(new LlmTarget(id, id, m.find() ? m.group(1).toUpperCase(Locale.ROOT) : null, p, false));
+        }
+        if (emulator != null) {
+            List<String> profiles = new ArrayList<>();
+            for (String e : emulator) {
+                if (!e.isBlank()) {
+                    profiles.add(e.strip());
+                }
+            }
+            if (profiles.isEmpty()) {
+                profiles.add("rk3588-qwen3-0.6b-w8a8");
+            }
+            List<String> rkllm = Emulator.models("rkllm");
+            for (String profile : profiles) {
+                String file = profile.endsWith(".model") ? profile : profile + ".model";
+                if (!rkllm.contains(file)) {
+                    throw new IllegalArgumentException("--emulator " + profile + ": no such emulator profile; available: "
+                            + String.join(", ", rkllm.stream().filter(f -> f.endsWith(".model"))
+                                    .map(f -> f.substring(0, f.length() - 6)).toList()));
+                }
+                Path descriptor = Emulator.model("rkllm", file);
+                Map<String, String> d = descriptor(descriptor);
+                String id = file.substring(0, file.length() - ".model".length());
+                targets.add(new LlmTarget(id, d.getOrDefault("name", id), d.get("dtype"), descriptor, true));
+            }
+        }
+        if (targets.stream().anyMatch(LlmTarget::emulator) && targets.stream().anyMatch(t -> !t.emulator())) {
+            throw new IllegalArgumentException("one process holds one RKLLM runtime: benchmark .rkllm files and"
+                    + " emulator profiles in separate runs");
+        }
+        return targets;
+    }
+
+    /** The {@code key = value} lines of an RKLLM emulator model descriptor (values unquoted). */
+    static Map<String, String> descriptor(Path file) {
+        Map<String, String> values = new LinkedHashMap<>();
+        try {
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                int eq = line.indexOf('=');
+                if (line.startsWith("#") || eq < 0) {
+                    continue;
+                }
+                String v = line.substring(eq + 1).strip();
+                if (v.length() >= 2 && v.startsWith("\"") && v.endsWith("\"")) {
+                    v = v.substring(1, v.length() - 1);
+                }
+                values.put(line.substring(0, eq).strip(), v);
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        return values;
+    }
+
+    private RkllmAbi abiOf(List<LlmTarget> targets) {
+        if (targets.stream().anyMatch(LlmTarget::emulator)) {
+            return RkllmAbi.of(rkllmAbi);
+        }
+        return RkllmRuntime.loaded().map(RkllmRuntime::abi).orElse(RkllmAbi.V1_3);
+    }
+
+    private RkllmRuntime rkllmRuntime(List<LlmTarget> targets) {
+        if (targets.get(0).emulator()) {
+            return RkllmRuntime.emulator(RkllmAbi.of(rkllmAbi));
+        }
+        return rkllmLibrary != null ? RkllmRuntime.load(rkllmLibrary) : RkllmRuntime.load();
+    }
+
+    private BenchReport.LlmResult runLlm(LlmTarget t, RkllmRuntime runtime, BenchPrompts prompts, HostFiles files,
+            boolean thisHost, Map<String, BenchReport.TuningOutcome> outcomes, Progress progress,
+            @Nullable HistogramLogWriter hlog) {
+        RkllmModel.Builder b = RkllmModel.builder(t.file()).runtime(runtime).name(t.id()).maxContextLen(maxContext)
+                .maxNewTokens(maxNewTokens);
+        if (runtime.abi() == RkllmAbi.V1_3) {
+            b.ignoreEosToken(ignoreEos);
+        }
+        List<BenchReport.LlmMode> modes = new ArrayList<>();
+        try (RkllmModel model = b.load()) {
+            for (String mode : tuning) {
+                try (TuningPass pass = TuningPass.enter(mode, files, thisHost, false)) {
+                    outcomes.putIfAbsent(mode, pass.outcome());
+                    String emulation = t.emulator() ? TuningPass.emulation(mode, true) : "";
+                    modes.add(LlmBench.run(model, prompts, runs, warmup, mode, emulation, progress, hlog,
+                            t.id() + "." + mode + "."));
+                }
+            }
+        }
+        Double speedup = null;
+        BenchReport.LlmMode d = modes.stream().filter(m -> m.mode().equals(TuningPass.DEFAULT)).findFirst().orElse(null);
+        BenchReport.LlmMode u = modes.stream().filter(m -> m.mode().equals(TuningPass.TUNED)).findFirst().orElse(null);
+        if (d != null && u != null && d.decodeTokS().mean() > 0) {
+            speedup = u.decodeTokS().mean() / d.decodeTokS().mean();
+        }
+        return new BenchReport.LlmResult(t.id(), t.name(), t.quant(), t.file().toString(), runtime.isEmulator(),
+                runtime.toString(), modes, speedup);
+    }
+
+    private String effectiveSpeed() {
+        if (emulatorSpeed != null) {
+            return emulatorSpeed;
+        }
+        String s = NativeEnv.get("NPU4J_EMULATOR_SPEED");
+        return s == null || s.isBlank() ? "1" : s;
+    }
+
+    private static HistogramLogWriter hlogWriter(PrintStream out, Instant started) {
+        HistogramLogWriter w = new HistogramLogWriter(out);
+        w.outputComment("npu4j bench latency histograms, nanoseconds; tags: <model>.<mode>.<stage>");
+        w.outputLogFormatVersion();
+        w.outputStartTime(started.toEpochMilli());
+        w.setBaseTime(started.toEpochMilli());
+        w.outputLegend();
+        return w;
+    }
+
+    private static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "(development build)" : v;
+    }
+}
