@@ -47,6 +47,17 @@ public class RkllmStreamBenchmark {
     /** The prompt of the C driver {@code rkllm_stream_bench}. */
     static final String PROMPT = "Write a very long story about rivers, boards and memory.";
 
+    /**
+     * A listener that does nothing with the tokens, but is not {@link GenerationListener#NONE}: the
+     * text of every token is decoded and handed over as it would be to an application's listener.
+     */
+    private static final GenerationListener NO_OP = new GenerationListener() {
+        @Override
+        public void onToken(String text, int tokenId) {
+            // nothing
+        }
+    };
+
     private RkllmModel model;
     private GenerationRequest request;
 
@@ -74,7 +85,7 @@ public class RkllmStreamBenchmark {
     @Benchmark
     @OperationsPerInvocation(TOKENS)
     public GenerationResult stream() {
-        GenerationResult r = model.generate(request, GenerationListener.NONE);
+        GenerationResult r = model.generate(request, NO_OP);
         if (r.tokenCount() != TOKENS) {
             throw new IllegalStateException("expected " + TOKENS + " tokens, got " + r.tokenCount());
         }
