@@ -21,6 +21,9 @@ import java.util.regex.Pattern;
 import org.HdrHistogram.HistogramLogWriter;
 import org.jspecify.annotations.Nullable;
 import org.npu4j.Emulator;
+import org.npu4j.axcl.AxDevice;
+import org.npu4j.axcl.AxModel;
+import org.npu4j.axcl.AxclRuntime;
 import org.npu4j.rkllm.RkllmAbi;
 import org.npu4j.rkllm.RkllmModel;
 import org.npu4j.rkllm.RkllmRuntime;
@@ -52,13 +55,19 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     private CommandSpec spec;
 
+    /** Emulator profiles run by {@code --emulator} without a value: those with published figures. */
+    static final List<String> DEFAULT_PROFILES = List.of("rk3588-qwen3-0.6b-w8a8", "yolo11s-640", "mobilenetv2",
+            "qwen3-0.6b-layer");
+
     @Parameters(paramLabel = "MODEL", arity = "0..*",
-            description = "Model files: .rkllm (LLM runs on the RKLLM runtime found on this machine).")
+            description = {"Model files: .rkllm (LLM runs on the RKLLM runtime found on this machine) and .axmodel",
+                "(engine runs on the AXCL runtime)."})
     List<Path> models = new ArrayList<>();
 
     @Option(names = "--emulator", arity = "0..1", paramLabel = "PROFILE[,PROFILE...]", fallbackValue = "",
-            split = ",", description = {"Run against npu4j's emulated runtimes: the given emulator profiles (model",
-                "descriptors, e.g. rk3588-qwen3-0.6b-w8a8), or without a value: " + "rk3588-qwen3-0.6b-w8a8."})
+            split = ",", description = {"Run against npu4j's emulated runtimes: the given emulator profiles (the model",
+                "descriptors of the RKLLM and AXCL emulators, e.g. rk3588-qwen3-0.6b-w8a8,yolo11s-640), or without a",
+                "value those with published figures: rk3588-qwen3-0.6b-w8a8, yolo11s-640, mobilenetv2, qwen3-0.6b-layer."})
     @Nullable List<String> emulator;
 
     @Option(names = "--runs", paramLabel = "N", defaultValue = "3",
@@ -93,6 +102,18 @@ final class BenchCommand implements Callable<Integer> {
             description = "LLM with --emulator: the ABI of the emulated RKLLM runtime. Default: ${DEFAULT-VALUE}")
     String rkllmAbi;
 
+    @Option(names = "--calls", paramLabel = "N", defaultValue = "200",
+            description = "Engine: calls per model, shape group and tuning mode. Default: ${DEFAULT-VALUE}")
+    long calls;
+
+    @Option(names = "--warmup-calls", paramLabel = "N", defaultValue = "20",
+            description = "Engine: calls before measuring (not counted). Default: ${DEFAULT-VALUE}")
+    int warmupCalls;
+
+    @Option(names = "--axcl-library", paramLabel = "FILE",
+            description = "Engine: the libaxcl_rt.so to load (default: -Dnpu4j.axcl.library, NPU4J_AXCL_LIBRARY, the library path).")
+    @Nullable Path axclLibrary;
+
     @Option(names = "--tuning", paramLabel = "MODE[,MODE]", split = ",", defaultValue = "default",
             description = {"Tuning modes to run, in order: default (the host as it is) and/or tuned (org.npu4j.tuning",
                 "HostTuning applied for the runs and restored; without root, its plan is reported). Default: ${DEFAULT-VALUE}"})
@@ -125,15 +146,20 @@ final class BenchCommand implements Callable<Integer> {
     /** An LLM to measure: an emulator profile or a model file. */
     record LlmTarget(String id, String name, @Nullable String quant, Path file, boolean emulator) {}
 
+    /** An engine model to measure: an emulator profile or a model file. */
+    record EngineTarget(String id, Path file, boolean emulator) {}
+
     @Override
     public Integer call() throws Exception {
         validate();
         if (emulatorSpeed != null) {
             NativeEnv.set("NPU4J_EMULATOR_SPEED", emulatorSpeed);
         }
-        List<LlmTarget> llmTargets = llmTargets();
-        if (llmTargets.isEmpty()) {
-            throw new IllegalArgumentException("nothing to benchmark: give .rkllm model files, or --emulator");
+        List<LlmTarget> llmTargets = new ArrayList<>();
+        List<EngineTarget> engineTargets = new ArrayList<>();
+        targets(llmTargets, engineTargets);
+        if (llmTargets.isEmpty() && engineTargets.isEmpty()) {
+            throw new IllegalArgumentException("nothing to benchmark: give .rkllm or .axmodel files, or --emulator");
         }
         BenchPrompts prompts = BenchPrompts.load(promptFile);
         HostFiles files = main.files(root);
@@ -141,7 +167,9 @@ final class BenchCommand implements Callable<Integer> {
         Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         Map<String, BenchReport.TuningOutcome> outcomes = new LinkedHashMap<>();
         List<BenchReport.LlmResult> llm = new ArrayList<>();
-        boolean anyEmulator = llmTargets.stream().anyMatch(LlmTarget::emulator);
+        List<BenchReport.EngineResult> engine = new ArrayList<>();
+        boolean anyEmulator = llmTargets.stream().anyMatch(LlmTarget::emulator)
+                || engineTargets.stream().anyMatch(EngineTarget::emulator);
 
         try (PrintStream hlogOut = hlogFile == null ? null : new PrintStream(Files.newOutputStream(hlogFile), true,
                 StandardCharsets.UTF_8);
@@ -153,15 +181,26 @@ final class BenchCommand implements Callable<Integer> {
                     llm.add(runLlm(t, runtime, prompts, files, thisHost, outcomes, progress, hlog));
                 }
             }
+            if (!engineTargets.isEmpty()) {
+                AxclRuntime.Options options = engineTargets.get(0).emulator() ? AxclRuntime.Options.emulator()
+                        : AxclRuntime.Options.defaults().withLibrary(axclLibrary);
+                try (AxclRuntime axcl = AxclRuntime.acquire(options)) {
+                    AxDevice device = axcl.device();
+                    for (EngineTarget t : engineTargets) {
+                        engine.addAll(runEngine(t, axcl, device, files, thisHost, outcomes, progress, hlog));
+                    }
+                }
+            }
         }
         BenchReport report = new BenchReport("npu4j bench " + version(), started.toString(),
                 new BenchReport.Host(System.getProperty("os.name") + " " + System.getProperty("os.version"),
                         System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(),
                         Runtime.version().toString()),
                 new BenchReport.Settings(List.copyOf(tuning), anyEmulator ? effectiveSpeed() : null, runs, warmup,
-                        maxNewTokens, ignoreEos && abiOf(llmTargets) == RkllmAbi.V1_3, prompts.source(), prompts.size(),
-                        0, 0),
-                List.copyOf(outcomes.values()), llm, List.of());
+                        maxNewTokens, !llmTargets.isEmpty() && ignoreEos && abiOf(llmTargets) == RkllmAbi.V1_3,
+                        prompts.source(), prompts.size(),
+                        engineTargets.isEmpty() ? 0 : calls, engineTargets.isEmpty() ? 0 : warmupCalls),
+                List.copyOf(outcomes.values()), llm, engine);
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         String jsonText = mapper.writeValueAsString(report);
         if (jsonFile != null) {
@@ -174,9 +213,9 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private void validate() {
-        if (runs < 1 || warmup < 0 || maxNewTokens < 1 || maxContext < 2) {
-            throw new IllegalArgumentException("--runs and --max-new-tokens must be at least 1, --warmup at least 0,"
-                    + " --max-context at least 2");
+        if (runs < 1 || warmup < 0 || maxNewTokens < 1 || maxContext < 2 || calls < 1 || warmupCalls < 0) {
+            throw new IllegalArgumentException("--runs, --max-new-tokens and --calls must be at least 1, --warmup and"
+                    + " --warmup-calls at least 0, --max-context at least 2");
         }
         if (tuning.isEmpty()) {
             throw new IllegalArgumentException("--tuning needs default, tuned or default,tuned");
@@ -204,19 +243,22 @@ final class BenchCommand implements Callable<Integer> {
         RkllmAbi.of(rkllmAbi);
     }
 
-    private List<LlmTarget> llmTargets() {
-        List<LlmTarget> targets = new ArrayList<>();
+    private void targets(List<LlmTarget> llmTargets, List<EngineTarget> engineTargets) {
         for (Path p : models) {
             String file = p.getFileName().toString();
-            if (!file.endsWith(".rkllm")) {
-                throw new IllegalArgumentException(p + ": accepted .rkllm model files (or --emulator profiles)");
+            if (!file.endsWith(".rkllm") && !file.endsWith(".axmodel")) {
+                throw new IllegalArgumentException(p + ": accepted .rkllm and .axmodel model files (or --emulator profiles)");
             }
             if (!Files.isRegularFile(p)) {
                 throw new IllegalArgumentException(p + ": no such file");
             }
-            String id = file.substring(0, file.length() - ".rkllm".length());
-            Matcher m = QUANT.matcher(id);
-            targets.add(new LlmTarget(id, id, m.find() ? m.group(1).toUpperCase(Locale.ROOT) : null, p, false));
+            String id = file.substring(0, file.lastIndexOf('.'));
+            if (file.endsWith(".axmodel")) {
+                engineTargets.add(new EngineTarget(id, p, false));
+            } else {
+                Matcher m = QUANT.matcher(id);
+                llmTargets.add(new LlmTarget(id, id, m.find() ? m.group(1).toUpperCase(Locale.ROOT) : null, p, false));
+            }
         }
         if (emulator != null) {
             List<String> profiles = new ArrayList<>();
@@ -226,27 +268,45 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             if (profiles.isEmpty()) {
-                profiles.add("rk3588-qwen3-0.6b-w8a8");
+                profiles.addAll(DEFAULT_PROFILES);
             }
             List<String> rkllm = Emulator.models("rkllm");
+            List<String> axcl = Emulator.models("axcl");
             for (String profile : profiles) {
                 String file = profile.endsWith(".model") ? profile : profile + ".model";
-                if (!rkllm.contains(file)) {
-                    throw new IllegalArgumentException("--emulator " + profile + ": no such emulator profile; available: "
-                            + String.join(", ", rkllm.stream().filter(f -> f.endsWith(".model"))
-                                    .map(f -> f.substring(0, f.length() - 6)).toList()));
-                }
-                Path descriptor = Emulator.model("rkllm", file);
-                Map<String, String> d = descriptor(descriptor);
                 String id = file.substring(0, file.length() - ".model".length());
-                targets.add(new LlmTarget(id, d.getOrDefault("name", id), d.get("dtype"), descriptor, true));
+                if (rkllm.contains(file)) {
+                    Path descriptor = Emulator.model("rkllm", file);
+                    Map<String, String> d = descriptor(descriptor);
+                    llmTargets.add(new LlmTarget(id, d.getOrDefault("name", id), d.get("dtype"), descriptor, true));
+                } else if (axcl.contains(file)) {
+                    engineTargets.add(new EngineTarget(id, Emulator.model("axcl", file), true));
+                } else {
+                    List<String> all = new ArrayList<>();
+                    for (String f : rkllm) {
+                        if (f.endsWith(".model")) {
+                            all.add(f.substring(0, f.length() - 6));
+                        }
+                    }
+                    for (String f : axcl) {
+                        if (f.endsWith(".model")) {
+                            all.add(f.substring(0, f.length() - 6));
+                        }
+                    }
+                    throw new IllegalArgumentException("--emulator " + profile + ": no such emulator profile; available: "
+                            + String.join(", ", all));
+                }
             }
         }
-        if (targets.stream().anyMatch(LlmTarget::emulator) && targets.stream().anyMatch(t -> !t.emulator())) {
+        if (llmTargets.stream().anyMatch(LlmTarget::emulator) && llmTargets.stream().anyMatch(t -> !t.emulator())) {
             throw new IllegalArgumentException("one process holds one RKLLM runtime: benchmark .rkllm files and"
                     + " emulator profiles in separate runs");
         }
-        return targets;
+        if (engineTargets.stream().anyMatch(EngineTarget::emulator)
+                && engineTargets.stream().anyMatch(t -> !t.emulator())) {
+            throw new IllegalArgumentException("one process holds one AXCL runtime: benchmark .axmodel files and"
+                    + " emulator profiles in separate runs");
+        }
     }
 
     /** The {@code key = value} lines of an RKLLM emulator model descriptor (values unquoted). */
@@ -311,6 +371,39 @@ final class BenchCommand implements Callable<Integer> {
         }
         return new BenchReport.LlmResult(t.id(), t.name(), t.quant(), t.file().toString(), runtime.isEmulator(),
                 runtime.toString(), modes, speedup);
+    }
+
+    private List<BenchReport.EngineResult> runEngine(EngineTarget t, AxclRuntime axcl, AxDevice device,
+            HostFiles files, boolean thisHost, Map<String, BenchReport.TuningOutcome> outcomes, Progress progress,
+            @Nullable HistogramLogWriter hlog) {
+        List<BenchReport.EngineResult> results = new ArrayList<>();
+        String runtime = "AXCL runtime " + axcl.runtimeVersion() + (axcl.isEmulator() ? " (npu4j emulator)" : "");
+        try (AxModel model = device.load(t.file())) {
+            int groups = model.shapeGroups().size();
+            for (int g = 0; g < groups; g++) {
+                String label = groups > 1 ? t.id() + " [group " + g + "]" : t.id();
+                List<BenchReport.EngineMode> modes = new ArrayList<>();
+                for (String mode : tuning) {
+                    try (TuningPass pass = TuningPass.enter(mode, files, thisHost, t.emulator())) {
+                        outcomes.putIfAbsent(mode, pass.outcome());
+                        String emulation = t.emulator() ? TuningPass.emulation(mode, false) : "";
+                        modes.add(EngineBench.run(model, g, calls, warmupCalls, mode, emulation, label, progress, hlog,
+                                t.id() + (groups > 1 ? ".group" + g : "") + "." + mode + "."));
+                    }
+                }
+                Double speedup = null;
+                BenchReport.EngineMode d = modes.stream().filter(m -> m.mode().equals(TuningPass.DEFAULT)).findFirst()
+                        .orElse(null);
+                BenchReport.EngineMode u = modes.stream().filter(m -> m.mode().equals(TuningPass.TUNED)).findFirst()
+                        .orElse(null);
+                if (d != null && u != null && u.stagesMs().get("execute").mean() > 0) {
+                    speedup = d.stagesMs().get("execute").mean() / u.stagesMs().get("execute").mean();
+                }
+                results.add(new BenchReport.EngineResult(t.id(), g, groups, t.file().toString(), axcl.isEmulator(),
+                        runtime, modes, speedup));
+            }
+        }
+        return results;
     }
 
     private String effectiveSpeed() {

@@ -134,6 +134,53 @@ class BenchCommandTest {
     }
 
     @Test
+    void engineNumbersAreThoseOfTheCallsTheApiRecorded() throws Exception {
+        HostTree t = Boards.cm3588(dir);
+        Map<String, String> before = t.snapshot();
+        Cli r = Cli.run(root -> HostFiles.at(root).withWriteCheck(f -> false), "bench", "--emulator=yolo11s-640",
+                "--emulator-speed", "0.05", "--calls", "30", "--warmup-calls", "3", "--tuning", "default,tuned",
+                "--root", dir.toString(), "--no-progress", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode report = JSON.readTree(r.out());
+        assertEquals(0, report.get("llm").size());
+        JsonNode engine = report.at("/engine/0");
+        assertEquals("yolo11s-640", engine.get("model").asText());
+        assertTrue(engine.get("emulator").asBoolean());
+        assertEquals(30, report.at("/settings/calls").asLong());
+        // Published single-call figures (shared/facts/boards.md): 3.99 ms default, 3.55 ms tuned; the
+        // emulated device sleeps at least that long times the speed factor, and the tuned pass runs on
+        // the emulator's tuned profile.
+        Map<String, Double> published = Map.of("default", 3.99, "tuned", 3.55);
+        for (JsonNode mode : engine.get("modes")) {
+            String name = mode.get("mode").asText();
+            String where = name + ": " + mode;
+            assertEquals(30, mode.get("calls").asLong());
+            assertEquals(30, mode.at("/callMs/n").asLong(), where);
+            double stages = 0;
+            for (String stage : List.of("host_to_device", "execute", "device_to_host")) {
+                assertEquals(30, mode.at("/stagesMs/" + stage + "/n").asLong(), "the API recorded every call: " + where);
+                stages += mode.at("/stagesMs/" + stage + "/mean").asDouble();
+            }
+            // One clock (System.nanoTime), the call's interval holds its three stages (histograms: 3 digits).
+            assertTrue(mode.at("/callMs/mean").asDouble() >= stages * 0.995, "call >= its stages: " + where);
+            assertTrue(mode.at("/stagesMs/execute/min").asDouble() >= published.get(name) * 0.05 * 0.99,
+                    "the emulated execute time of the " + name + " profile: " + where);
+        }
+        assertEquals("", engine.at("/modes/0/emulation").asText());
+        assertTrue(engine.at("/modes/1/emulation").asText().contains("NPU4J_EMULATOR_AXCL_PROFILE=tuned"));
+        assertTrue(engine.get("speedup").asDouble() > 0);
+        assertEquals(before, t.snapshot(), "a dry run changes nothing");
+
+        Cli md = Cli.run("bench", "--emulator=identity-small", "--emulator-speed", "0", "--calls", "10",
+                "--no-progress");
+        assertEquals(0, md.exitCode(), md.err());
+        assertTrue(md.out().contains("| model | default ms/call | tuned ms/call | whole call default -> tuned (ms) |\n"),
+                md.out());
+        assertTrue(md.out().contains("| identity-small (emulator) | "), md.out());
+        assertTrue(md.out().contains("| execute (emulator) | "), md.out());
+    }
+
+    @Test
     void latencyHistogramsGoToAnIntervalLog() throws Exception {
         Path hlog = dir.resolve("bench.hlog");
         Cli r = Cli.run(args("--hlog", hlog.toString()));
@@ -165,8 +212,11 @@ class BenchCommandTest {
         assertTrue(mode.err().contains("--tuning fast: accepted default and tuned"), mode.err());
         Cli profile = Cli.run("bench", "--emulator=rk9999-nothing", "--no-progress");
         assertEquals(1, profile.exitCode());
-        assertTrue(profile.err().contains("no such emulator profile; available: ") && profile.err().contains(PROFILE),
-                profile.err());
+        assertTrue(profile.err().contains("no such emulator profile; available: ") && profile.err().contains(PROFILE)
+                && profile.err().contains("yolo11s-640"), profile.err());
+        Cli file = Cli.run("bench", dir.resolve("model.onnx").toString(), "--no-progress");
+        assertEquals(1, file.exitCode());
+        assertTrue(file.err().contains("accepted .rkllm and .axmodel model files"), file.err());
         Cli speed = Cli.run("bench", "--emulator=" + PROFILE, "--emulator-speed", "fast", "--no-progress");
         assertEquals(1, speed.exitCode());
         assertNotNull(speed.err());
