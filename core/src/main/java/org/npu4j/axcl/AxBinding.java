@@ -84,6 +84,14 @@ public final class AxBinding extends AxHandle {
     private MemorySegment io = MemorySegment.NULL;
     private final MemorySegment[] devIn;
     private final MemorySegment[] hostIn;
+    /**
+     * The addresses of {@link #hostIn} and {@link #hostOut} as zero-length segments of the global scope,
+     * for the copy calls: a segment of the binding's shared arena passed to a downcall is acquired and
+     * released (two atomic updates) per argument and call. The buffers outlive every call because
+     * {@link #close()} waits for running and pending calls.
+     */
+    private final MemorySegment[] hostInAddress;
+    private final MemorySegment[] hostOutAddress;
     /** Bytes copied per call: the tensor size times the current batch size. */
     private final long[] inSize;
     private final MemorySegment[] devOut;
@@ -116,9 +124,11 @@ public final class AxBinding extends AxHandle {
         int nOut = group.outputs().size();
         devIn = new MemorySegment[nIn];
         hostIn = new MemorySegment[nIn];
+        hostInAddress = new MemorySegment[nIn];
         inSize = new long[nIn];
         devOut = new MemorySegment[nOut];
         hostOut = new MemorySegment[nOut];
+        hostOutAddress = new MemorySegment[nOut];
         outSize = new long[nOut];
         long in = 0;
         long out = 0;
@@ -135,6 +145,7 @@ public final class AxBinding extends AxHandle {
                 inSize[i] = t.byteSize();
                 devIn[i] = Memory.mallocDevice(capacity, t);
                 hostIn[i] = Memory.mallocHost(capacity, t).reinterpret(capacity, arena, null);
+                hostInAddress[i] = MemorySegment.ofAddress(hostIn[i].address());
                 AxclNative.check(Axcl.axclrtEngineSetInputBufferByIndex(io, i, devIn[i], capacity),
                         "axclrtEngineSetInputBufferByIndex", t);
                 inputIndex.put(t.name(), i);
@@ -147,6 +158,7 @@ public final class AxBinding extends AxHandle {
                 outSize[i] = t.byteSize();
                 devOut[i] = Memory.mallocDevice(capacity, t);
                 hostOut[i] = Memory.mallocHost(capacity, t).reinterpret(capacity, arena, null);
+                hostOutAddress[i] = MemorySegment.ofAddress(hostOut[i].address());
                 AxclNative.check(Axcl.axclrtEngineSetOutputBufferByIndex(io, i, devOut[i], capacity),
                         "axclrtEngineSetOutputBufferByIndex", t);
                 outputIndex.put(t.name(), i);
@@ -266,14 +278,14 @@ public final class AxBinding extends AxHandle {
             }
             long t0 = System.nanoTime();
             for (int i = 0; i < devIn.length; i++) {
-                AxclNative.check(Axcl.axclrtMemcpy(devIn[i], hostIn[i], inSize[i], Memory.HOST_TO_DEVICE), "axclrtMemcpy",
+                AxclNative.check(Axcl.axclrtMemcpy(devIn[i], hostInAddress[i], inSize[i], Memory.HOST_TO_DEVICE), "axclrtMemcpy",
                         group.inputs().get(i));
             }
             long t1 = System.nanoTime();
             AxclNative.check(Axcl.axclrtEngineExecute(modelId, contextId, groupIndex, io), "axclrtEngineExecute", this);
             long t2 = System.nanoTime();
             for (int i = 0; i < devOut.length; i++) {
-                AxclNative.check(Axcl.axclrtMemcpy(hostOut[i], devOut[i], outSize[i], Memory.DEVICE_TO_HOST), "axclrtMemcpy",
+                AxclNative.check(Axcl.axclrtMemcpy(hostOutAddress[i], devOut[i], outSize[i], Memory.DEVICE_TO_HOST), "axclrtMemcpy",
                         group.outputs().get(i));
             }
             long t3 = System.nanoTime();
@@ -407,13 +419,13 @@ public final class AxBinding extends AxHandle {
             }
             t0 = System.nanoTime();
             for (int i = 0; i < devIn.length; i++) {
-                AxclNative.check(Axcl.axclrtMemcpyAsync(devIn[i], hostIn[i], inSize[i], Memory.HOST_TO_DEVICE, stream),
+                AxclNative.check(Axcl.axclrtMemcpyAsync(devIn[i], hostInAddress[i], inSize[i], Memory.HOST_TO_DEVICE, stream),
                         "axclrtMemcpyAsync", group.inputs().get(i));
             }
             AxclNative.check(Axcl.axclrtEngineExecuteAsync(modelId, contextId, groupIndex, io, stream),
                     "axclrtEngineExecuteAsync", this);
             for (int i = 0; i < devOut.length; i++) {
-                AxclNative.check(Axcl.axclrtMemcpyAsync(hostOut[i], devOut[i], outSize[i], Memory.DEVICE_TO_HOST, stream),
+                AxclNative.check(Axcl.axclrtMemcpyAsync(hostOutAddress[i], devOut[i], outSize[i], Memory.DEVICE_TO_HOST, stream),
                         "axclrtMemcpyAsync", group.outputs().get(i));
             }
         } catch (RuntimeException e) {
