@@ -16,7 +16,7 @@
 #   --quick     shorter JMH runs (2 warm-up and 3 measured iterations of 1 s) and 3 C runs
 #   --build     build what is needed even if it exists (default: build only what is missing)
 #   --no-build  never build; fail if something is missing
-#   --repeat N  runs of each C driver (the median is used; default 5)
+#   --repeat N  runs of each C driver, half before and half after JMH (the median is used; default 5)
 # Exits 1 if a target is missed, 2 on a usage or build error.
 set -euo pipefail
 
@@ -113,16 +113,24 @@ if [[ -x $c_axcl ]] && "$java" -jar "$jar" -l 2>/dev/null | grep -q AxclExecuteB
 benchmarks=RkllmStreamBenchmark
 ((have_axcl)) && benchmarks="RkllmStreamBenchmark|AxclExecuteBenchmark"
 
-echo "C drivers ($repeat runs each) ..." >&2
+# The C runs go around the JMH run, half before and half after, so that both see the machine's load
+# of the same minutes (it is shared: the load average is printed above).
+before=$(((repeat + 1) / 2))
+after=$((repeat - before))
+echo "C drivers ($before runs each) ..." >&2
+repeat=$before
 mapfile -t c_tok < <(run_c "$c_rkllm" --tokens "$tokens")
-((${#c_tok[@]} == repeat)) || { echo "overhead.sh: $c_rkllm failed" >&2; exit 2; }
-if ((have_axcl)); then
-  mapfile -t c_call < <(run_c "$c_axcl" --calls "$calls")
-  ((${#c_call[@]} == repeat)) || { echo "overhead.sh: $c_axcl failed" >&2; exit 2; }
-fi
+((have_axcl)) && mapfile -t c_call < <(run_c "$c_axcl" --calls "$calls")
 echo "JMH ($benchmarks, ${jmh_opts[*]}, -prof gc) ..." >&2
 "$java" -jar "$jar" "${jmh_opts[@]}" -prof gc -rf csv -rff "$tmp/jmh.csv" "$benchmarks" >"$tmp/jmh.log" 2>&1 \
   || { tail -n 30 "$tmp/jmh.log" >&2; echo "overhead.sh: JMH failed (log above)" >&2; exit 2; }
+echo "C drivers ($after runs each) ..." >&2
+repeat=$after
+mapfile -t -O "${#c_tok[@]}" c_tok < <(run_c "$c_rkllm" --tokens "$tokens")
+((have_axcl)) && mapfile -t -O "${#c_call[@]}" c_call < <(run_c "$c_axcl" --calls "$calls")
+repeat=$((before + after))
+((${#c_tok[@]} == repeat)) || { echo "overhead.sh: $c_rkllm failed" >&2; exit 2; }
+if ((have_axcl)) && ((${#c_call[@]} != repeat)); then echo "overhead.sh: $c_axcl failed" >&2; exit 2; fi
 
 c_ns=$(printf '%s\n' "${c_tok[@]}" | median)
 j_ns=$(jmh_score "$tmp/jmh.csv" org.npu4j.bench.RkllmStreamBenchmark.stream)
