@@ -17,7 +17,7 @@ import org.npu4j.rkllm.GenerationResult;
 import org.npu4j.rkllm.RkllmModel;
 
 /**
- * The interactive chat: JLine line editing and history ({@code ~/.npu4j/chat_history}), answers
+ * The interactive chat: JLine line editing and history ({@code $HOME/.npu4j/chat_history}), answers
  * streamed as they are generated (a thinking model's {@code <think>} block in faint text), Ctrl-C
  * stops the current answer ({@code rkllm_abort}) and gives the prompt back, Ctrl-D or {@code /exit}
  * quits.
@@ -138,8 +138,11 @@ final class Repl {
         return true;
     }
 
-    private static Path historyFile() {
-        return Path.of(System.getProperty("user.home"), ".npu4j", "chat_history");
+    /** {@code $HOME/.npu4j/chat_history}: {@code $HOME} as shells use it, else the JVM's {@code user.home}. */
+    static Path historyFile() {
+        String home = System.getenv("HOME");
+        return Path.of(home != null && !home.isBlank() ? home : System.getProperty("user.home"), ".npu4j",
+                "chat_history");
     }
 
     /** Streams the answer; the thinking block in faint text on an ANSI terminal. */

@@ -80,6 +80,9 @@ class ChatTerminalIT {
             type(keys, "/exit\r");
             assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the chat ended after /exit: " + screen);
             assertEquals(0, p.exitValue(), screen.toString());
+            String history = Files.readString(home.resolve(".npu4j/chat_history"));
+            assertTrue(history.contains("Tell me a long story about rivers.") && history.contains("/stats"),
+                    "line history kept in $HOME: " + history);
         } finally {
             p.destroyForcibly();
             reader.join(5000);
