@@ -34,7 +34,7 @@ calls=1000000
 repeat=5
 build=auto
 jmh_opts=(-wi 3 -i 5 -w 2s -r 2s -f 1)
-prompt="Why does a NPU need an IRQ on a big core?"
+prompt="Why does an NPU need its IRQ on a big core?"
 
 while (($#)); do
   case "$1" in

@@ -29,7 +29,7 @@ class ChatLauncherIT {
         String old = Launcher.oldJavaHome();
         Map<String, String> env = old != null ? env("JAVA_HOME", old) : env();
         Launcher.Result r = Launcher.run(env, home, "--emulator", "--max-new-tokens", "24", "--prompt",
-                "Why does a NPU need an IRQ on a big core?");
+                "Why does an NPU need its IRQ on a big core?");
         assertEquals(0, r.exitCode(), r.err());
         assertFalse(r.out().isBlank());
         String last = r.err().strip().lines().filter(l -> l.startsWith("TTFT ")).findFirst().orElse("");
