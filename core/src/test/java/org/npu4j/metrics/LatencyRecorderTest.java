@@ -145,4 +145,63 @@ class LatencyRecorderTest {
         assertTrue(table.startsWith("stage (us)"), table);
         assertTrue(table.contains("1.500"), table);
     }
+
+    @Test
+    void writersJoinTheSnapshotsAndKeepTheirValuesWhenClosed() {
+        LatencyRecorder r = new LatencyRecorder("m");
+        LatencyRecorder.Writer a = r.newWriter(Stage.HOST_TO_DEVICE, Stage.EXECUTE, Stage.DEVICE_TO_HOST);
+        LatencyRecorder.Writer b = r.newWriter(Stage.EXECUTE);
+        a.record(Stage.EXECUTE, 3_990_000);
+        a.record(Stage.HOST_TO_DEVICE, 300_000);
+        b.record(Stage.EXECUTE, 3_550_000);
+        b.record(Stage.TTFT, 199_000_000); // not one of b's stages: through the shared recorder
+        r.record(Stage.EXECUTE, 4_000_000);
+        LatencySnapshot first = r.snapshot();
+        assertEquals(3, first.interval().get(Stage.EXECUTE).getTotalCount());
+        assertEquals(1, first.count(Stage.HOST_TO_DEVICE));
+        assertEquals(1, first.count(Stage.TTFT));
+        assertEquals(3_550_000, first.histogram(Stage.EXECUTE).getMinValue(), 3_550_000 * 0.001);
+
+        a.record(Stage.EXECUTE, 1_000_000);
+        a.close();
+        a.close(); // idempotent
+        a.record(Stage.EXECUTE, 2_000_000); // after close: through the shared recorder
+        LatencySnapshot second = r.snapshot();
+        assertEquals(2, second.interval().get(Stage.EXECUTE).getTotalCount(), "the closed writer's last value kept");
+        assertEquals(5, second.count(Stage.EXECUTE));
+
+        b.record(Stage.EXECUTE, 5_000_000);
+        r.reset();
+        assertEquals(0, r.snapshot().count(Stage.EXECUTE), "reset empties the open writers too");
+    }
+
+    @Test
+    void aWriterHandedBetweenThreadsLosesNothingWhileSnapshotsRun() throws Exception {
+        LatencyRecorder r = new LatencyRecorder("m");
+        LatencyRecorder.Writer w = r.newWriter(Stage.EXECUTE);
+        java.util.concurrent.locks.ReentrantLock oneAtATime = new java.util.concurrent.locks.ReentrantLock();
+        int threads = 3;
+        int perThread = 30_000;
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            workers.add(Thread.ofPlatform().start(() -> {
+                for (int i = 0; i < perThread; i++) {
+                    oneAtATime.lock(); // what a session does: one call at a time, from any thread
+                    try {
+                        w.record(Stage.EXECUTE, 1000 + i);
+                    } finally {
+                        oneAtATime.unlock();
+                    }
+                }
+            }));
+        }
+        long seen = 0;
+        for (Thread t : workers) {
+            seen += r.snapshot().interval().get(Stage.EXECUTE).getTotalCount();
+            t.join();
+        }
+        w.close();
+        seen += r.snapshot().interval().get(Stage.EXECUTE).getTotalCount();
+        assertEquals((long) threads * perThread, seen);
+    }
 }

@@ -15,8 +15,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What recording costs on the hot paths: one {@link LatencyRecorder#record} (an AXCL call makes three,
- * an RKLLM token two), and the {@link System#nanoTime()} that goes with each; a single writer, as a
- * binding or a generation is.
+ * an RKLLM token two), the same through a {@link LatencyRecorder.Writer}, and the
+ * {@link System#nanoTime()} that goes with each; one thread, as a binding or a generation is.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -26,6 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 public class LatencyRecorderBenchmark {
     private final LatencyRecorder recorder = new LatencyRecorder("bench");
+    private final LatencyRecorder.Writer writer = recorder.newWriter(Stage.EXECUTE);
     private long value = 1000;
 
     /** One record of a varying latency (1 to 4 µs). */
@@ -33,6 +34,13 @@ public class LatencyRecorderBenchmark {
     public void record() {
         value = value * 6364136223846793005L + 1442695040888963407L;
         recorder.record(Stage.EXECUTE, 1000 + (value >>> 52));
+    }
+
+    /** One record through a single-writer {@link LatencyRecorder.Writer}. */
+    @Benchmark
+    public void writerRecord() {
+        value = value * 6364136223846793005L + 1442695040888963407L;
+        writer.record(Stage.EXECUTE, 1000 + (value >>> 52));
     }
 
     /** The clock read that goes with each recorded stage. */
