@@ -136,6 +136,7 @@ class AxclRuntimeTest {
     }
 
     @Test
+    @SuppressWarnings("try") // resources held open for their effect on the runtime's reference count
     void closingAModelClosesItsSessionsAndBindingsFirst() {
         try (AxclRuntime axcl = AxclRuntime.acquire(Emu.options())) {
             AxModel model = axcl.device().load(Emu.model("identity-small.model"));
@@ -158,6 +159,7 @@ class AxclRuntimeTest {
     }
 
     @Test
+    @SuppressWarnings("try") // resources held open for their effect on the runtime's reference count
     void takesAConfigurationFileAndRefusesAnotherWhileUp() {
         Path twoCards = Emu.config("""
                 {"npu4j_emulator": {"devices": [
