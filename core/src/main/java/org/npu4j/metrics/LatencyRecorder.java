@@ -33,7 +33,7 @@ import org.jspecify.annotations.Nullable;
  * previous snapshot and adds it to the running total.
  *
  * {@snippet :
- * LatencyRecorder latency = model.metrics();          // or an AXCL model's latency()
+ * LatencyRecorder latency = model.latency();          // an RKLLM or an AXCL model
  * // ... runs ...
  * LatencySnapshot s = latency.snapshot();
  * System.out.print(s.percentileTable());              // p50, p90, p99, p99.9, max per stage

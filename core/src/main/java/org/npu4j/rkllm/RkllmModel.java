@@ -76,7 +76,7 @@ import org.slf4j.LoggerFactory;
  * then ends the run with FINISH) and the exception reaches the caller.
  *
  * <h2>Measurements</h2>
- * Every run records into {@link #metrics()} (nanoseconds): {@link Stage#TTFT} (to the first token),
+ * Every run records into {@link #latency()} (nanoseconds): {@link Stage#TTFT} (to the first token),
  * {@link Stage#INTER_TOKEN} (between tokens), {@link Stage#PREFILL} (the runtime's prefill time) and
  * {@link Stage#GENERATION} (the whole run); the result carries npu4j's {@link GenerationTimings}
  * beside the runtime's {@link PerfStats}; one JFR {@link GenerationEvent} is committed per run.
@@ -873,7 +873,7 @@ public final class RkllmModel implements AutoCloseable {
     }
 
     /** Latency histograms of every run of this model (nanoseconds). */
-    public LatencyRecorder metrics() {
+    public LatencyRecorder latency() {
         return metrics;
     }
 

@@ -32,7 +32,7 @@ class GenerationEventTest {
         try (RkllmModel model = RkllmModel.builder(Emulator.model("rkllm", "rk3588-qwen3-0.6b-w8a8.model"))
                 .runtime(RkllmRuntime.emulator(RkllmAbi.V1_3)).name("qwen3-jfr").maxNewTokens(40).load()) {
             model.generate("warm-up, not recorded");
-            model.metrics().snapshot();
+            model.latency().snapshot();
             Path file = dir.resolve("generation.jfr");
             GenerationResult[] results = new GenerationResult[3];
             LatencySnapshot[] snapshots = new LatencySnapshot[3];
@@ -42,7 +42,7 @@ class GenerationEventTest {
                 for (int i = 0; i < results.length; i++) {
                     results[i] = model.generate(GenerationRequest.prompt("Question " + i + " about NPUs"),
                             GenerationListener.NONE);
-                    snapshots[i] = model.metrics().snapshot();
+                    snapshots[i] = model.latency().snapshot();
                 }
                 recording.stop();
                 recording.dump(file);

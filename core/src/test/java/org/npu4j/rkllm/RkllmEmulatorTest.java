@@ -213,7 +213,7 @@ abstract class RkllmEmulatorTest {
     @Test
     void everyRunIsMeasuredAndCommitsAJfrEvent(@TempDir Path tmp) throws IOException {
         RkllmModel m = open();
-        LatencySnapshot before = m.metrics().snapshot();
+        LatencySnapshot before = m.latency().snapshot();
         assertEquals(0, before.count(Stage.GENERATION));
         List<RecordedEvent> events;
         int tokens = 0;
@@ -228,7 +228,7 @@ abstract class RkllmEmulatorTest {
             rec.dump(f);
             events = RecordingFile.readAllEvents(f);
         }
-        LatencySnapshot s = m.metrics().snapshot();
+        LatencySnapshot s = m.latency().snapshot();
         assertEquals(3, s.count(Stage.GENERATION));
         assertEquals(3, s.count(Stage.TTFT));
         assertEquals(3, s.count(Stage.PREFILL));

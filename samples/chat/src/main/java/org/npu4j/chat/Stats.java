@@ -43,7 +43,7 @@ final class Stats {
     /** {@code /stats}: the model and totals since it was loaded. */
     static List<String> summary(RkllmModel m, int turns, long tokens) {
         boolean emu = m.isEmulator();
-        LatencySnapshot s = m.metrics().snapshot();
+        LatencySnapshot s = m.latency().snapshot();
         List<String> lines = new ArrayList<>();
         lines.add(header(m));
         lines.add(tag(String.format(Locale.ROOT, "%d answers, %d tokens generated, %d of %d context tokens in the KV"

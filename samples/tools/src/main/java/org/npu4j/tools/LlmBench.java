@@ -32,7 +32,7 @@ final class LlmBench {
             model.generate(GenerationRequest.prompt(prompts.get(w)), GenerationListener.NONE);
             progress.step();
         }
-        model.metrics().snapshot(); // the warm-up interval is not this mode's
+        model.latency().snapshot(); // the warm-up interval is not this mode's
         boolean peakReset = ProcessMemory.resetPeak();
         List<BenchReport.LlmRun> all = new ArrayList<>();
         int n = runs * prompts.size();
@@ -64,7 +64,7 @@ final class LlmBench {
         }
         progress.close();
         OptionalLong peak = ProcessMemory.peakRssKb();
-        LatencySnapshot snapshot = model.metrics().snapshot();
+        LatencySnapshot snapshot = model.latency().snapshot();
         if (hlog != null) {
             snapshot.writeInterval(hlog, tag);
         }
