@@ -391,7 +391,9 @@ abstract class RkllmEmulatorTest {
         assertTrue(t.tokenCount() > 0);
         assertEquals(5, t.perf().prefillTokens(), "token input goes in without a template");
 
-        IllegalStateException unknown = assertThrows(IllegalStateException.class, () -> m.generate(
+        // A request that cannot be checked against the model does not fit it: IllegalArgumentException, as
+        // generate's Javadoc promises for shapes (issue 12; it was an IllegalStateException).
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> m.generate(
                 GenerationRequest.builder(Input.embeddings(new float[2 * HIDDEN], 2)).build(), GenerationListener.NONE));
         assertTrue(unknown.getMessage().contains("hidden size"), unknown.getMessage());
 
