@@ -21,4 +21,4 @@ if [ -z "$java" ]; then
     exit 1
   fi
 fi
-exec "$java" --enable-native-access=ALL-UNNAMED -cp "$here/@project.build.finalName@.jar:$here/lib/*" @launcher.main@ "$@"
+exec "$java" --enable-native-access=ALL-UNNAMED @launcher.jvm.args@ -cp "$here/@project.build.finalName@.jar:$here/lib/*" @launcher.main@ "$@"

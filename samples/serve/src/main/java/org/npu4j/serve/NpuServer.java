@@ -55,6 +55,7 @@ public final class NpuServer implements AutoCloseable {
     private final ExecutorService executor;
     private final Metrics metrics;
     private final long startedNanos = System.nanoTime();
+    private final IssuedCalls issuedCalls = new IssuedCalls();
 
     private NpuServer(Config config, Map<String, ServedModel> models) throws IOException {
         this.config = config;
@@ -168,6 +169,17 @@ public final class NpuServer implements AutoCloseable {
     /** {@code http://host:port}. */
     public String baseUrl() {
         return "http://" + address().getHostString() + ":" + address().getPort();
+    }
+
+    IssuedCalls issuedCalls() {
+        return issuedCalls;
+    }
+
+    /** A new OpenAI call id for {@code call}, remembered for the history of the next request. */
+    String issue(org.npu4j.llm.ToolCall call) {
+        String id = OpenAiApi.callId();
+        issuedCalls.put(id, call);
+        return id;
     }
 
     long maxBodyBytes() {

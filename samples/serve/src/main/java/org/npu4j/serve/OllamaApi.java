@@ -134,7 +134,7 @@ final class OllamaApi {
             loadOrUnload(ex, m, keep, true);
             return;
         }
-        LlmRequest.Builder b = LlmRequest.builder().messages(Requests.messages(body, true)).tools(Requests.tools(body));
+        LlmRequest.Builder b = LlmRequest.builder().messages(Requests.messages(body, true, server.issuedCalls())).tools(Requests.tools(body));
         run(ex, m, body, b, keep, true);
     }
 

@@ -53,7 +53,7 @@ final class OpenAiApi {
         ServedModel m = server.model(Requests.model(body));
         LlmRequest.Builder b = LlmRequest.builder();
         if (chat) {
-            b.messages(Requests.messages(body, false));
+            b.messages(Requests.messages(body, false, server.issuedCalls()));
             List<ToolSpec> tools = Requests.tools(body);
             JsonNode choice = body.get("tool_choice");
             if (!(choice != null && choice.isTextual() && choice.asText().equals("none"))) {
@@ -113,7 +113,7 @@ final class OpenAiApi {
                 if (c.hasToolCalls()) {
                     ArrayNode calls = msg.putArray("tool_calls");
                     for (ToolCall t : c.toolCalls()) {
-                        calls.add(toolCallJson(t, callId(), -1, true));
+                        calls.add(toolCallJson(t, server.issue(t), -1, true));
                     }
                 }
                 choice.putNull("logprobs");
@@ -216,7 +216,7 @@ final class OpenAiApi {
                 ObjectNode root = chunk();
                 ObjectNode d = delta(root);
                 d.putNull("content");
-                d.putArray("tool_calls").add(toolCallJson(call, callId(), index, true));
+                d.putArray("tool_calls").add(toolCallJson(call, server.issue(call), index, true));
                 send(root);
             }
         }

@@ -30,7 +30,7 @@ final class Requests {
     }
 
     /** The messages of an OpenAI or Ollama chat request. */
-    static List<ChatMessage> messages(JsonNode body, boolean ollama) {
+    static List<ChatMessage> messages(JsonNode body, boolean ollama, IssuedCalls issued) {
         JsonNode arr = body.get("messages");
         if (arr == null || !arr.isArray() || arr.isEmpty()) {
             throw ApiError.badRequest("messages", "\"messages\" is " + (arr == null ? "missing" : arr.isArray()
@@ -38,18 +38,19 @@ final class Requests {
         }
         List<ChatMessage> out = new ArrayList<>();
         for (int i = 0; i < arr.size(); i++) {
-            out.add(message(arr.get(i), "messages[" + i + "]", ollama));
+            out.add(message(arr.get(i), "messages[" + i + "]", ollama, issued));
         }
         return out;
     }
 
-    private static ChatMessage message(JsonNode m, String where, boolean ollama) {
+    private static ChatMessage message(JsonNode m, String where, boolean ollama, IssuedCalls issued) {
         if (!m.isObject()) {
             throw ApiError.badRequest(where, where + " is " + m.getNodeType() + ": expected an object");
         }
         Role role;
         try {
-            role = Role.of(m.path("role").asText(""));
+            String r = m.path("role").asText("");
+            role = Role.of(r.equals("developer") ? "system" : r); // OpenAI's newer name of the system role
         } catch (IllegalArgumentException e) {
             throw ApiError.badRequest(where + ".role", where + ": " + e.getMessage());
         }
@@ -62,7 +63,8 @@ final class Requests {
                 throw ApiError.badRequest(where + ".tool_calls", where + ".tool_calls: expected an array");
             }
             for (int j = 0; j < tc.size(); j++) {
-                calls.add(toolCall(tc.get(j), where + ".tool_calls[" + j + "]"));
+                JsonNode call = tc.get(j);
+                calls.add(issued.resolve(text(call, "id"), toolCall(call, where + ".tool_calls[" + j + "]")));
             }
         }
         try {
