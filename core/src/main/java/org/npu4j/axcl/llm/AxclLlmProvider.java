@@ -1,23 +1,10 @@
 package org.npu4j.axcl.llm;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
-import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
 import org.npu4j.Emulator;
 import org.npu4j.NpuException;
 import org.npu4j.axcl.AxclRuntime;
@@ -28,8 +15,7 @@ import org.npu4j.llm.spi.LanguageModelProvider;
 /**
  * The AXCL backend of {@link LanguageModel#open}: ax-llm package directories ({@code config.json} and
  * {@code *.axmodel} layers, {@link AxLlmPackage}), and the emulated packages of npu4j's AXCL emulator
- * (written once per JVM into a temporary directory by the emulator's
- * {@code npu4j_emu_axllm_write_package}).
+ * ({@link Emulator#axllmPackage(String)}).
  *
  * <p>{@link LoadOptions} keys: {@code axcl.kv} ({@code copy}, default, or {@code bind}: how new K/V rows
  * reach the cache in decode), {@code axcl.device} (an AXCL device id; default the first),
@@ -48,8 +34,6 @@ public final class AxclLlmProvider implements LanguageModelProvider {
         PROFILES.put("ax650n-qwen3-0.6b-w8a16", "qwen3-0.6b");
         PROFILES.put("ax650n-tiny", "tiny");
     }
-
-    private static final Map<String, Path> WRITTEN = new ConcurrentHashMap<>();
 
     @Override
     public String backend() {
@@ -123,10 +107,10 @@ public final class AxclLlmProvider implements LanguageModelProvider {
     }
 
     /**
-     * The directory of an emulated package, written on first use (per JVM; deleted at exit).
+     * The directory of an emulated package ({@link Emulator#axllmPackage(String)}, cached on disk).
      *
      * @throws IllegalArgumentException for an unknown profile
-     * @throws NpuException             if the emulator cannot write it (or is too old to have packages)
+     * @throws NpuException             if the emulator cannot write it
      */
     public static Path emulatorPackage(String profile) {
         String p = PROFILES.get(profile);
@@ -134,45 +118,6 @@ public final class AxclLlmProvider implements LanguageModelProvider {
             throw new IllegalArgumentException("unknown AXCL emulator profile \"" + profile + "\": expected one of "
                     + PROFILES.keySet());
         }
-        return WRITTEN.computeIfAbsent(profile, k -> write(p));
-    }
-
-    private static Path write(String profile) {
-        Path lib = Emulator.library(Emulator.Runtime.AXCL);
-        SymbolLookup lookup = SymbolLookup.libraryLookup(lib, Arena.global());
-        MemorySegment fn = lookup.find("npu4j_emu_axllm_write_package").orElseThrow(() -> new NpuException(
-                "the AXCL emulator " + lib + " has no npu4j_emu_axllm_write_package: it predates emulated LLM packages"));
-        MemorySegment err = lookup.find("npu4j_emu_axllm_error").orElseThrow();
-        Linker linker = Linker.nativeLinker();
-        MethodHandle write = linker.downcallHandle(fn, FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
-                ValueLayout.ADDRESS));
-        MethodHandle error = linker.downcallHandle(err, FunctionDescriptor.of(ValueLayout.ADDRESS));
-        try {
-            Path dir = Files.createTempDirectory("npu4j-axllm-" + profile + "-");
-            Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> deleteTree(dir)));
-            try (Arena a = Arena.ofConfined()) {
-                int rc = (int) write.invokeExact(a.allocateFrom(dir.toString()), a.allocateFrom(profile));
-                if (rc != 0) {
-                    MemorySegment m = ((MemorySegment) error.invokeExact()).reinterpret(4096);
-                    throw new NpuException("the AXCL emulator could not write package " + profile + " into " + dir + ": "
-                            + m.getString(0));
-                }
-            }
-            return dir;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
-        }
-    }
-
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException ignored) {
-            // best effort at exit
-        }
+        return Emulator.axllmPackage(p);
     }
 }
