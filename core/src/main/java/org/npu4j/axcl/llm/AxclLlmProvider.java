@@ -11,6 +11,8 @@ import org.npu4j.axcl.AxclRuntime;
 import org.npu4j.llm.LanguageModel;
 import org.npu4j.llm.LoadOptions;
 import org.npu4j.llm.spi.LanguageModelProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The AXCL backend of {@link LanguageModel#open}: ax-llm package directories ({@code config.json} and
@@ -20,9 +22,11 @@ import org.npu4j.llm.spi.LanguageModelProvider;
  * <p>{@link LoadOptions} keys: {@code axcl.kv} ({@code copy}, default, or {@code bind}: how new K/V rows
  * reach the cache in decode), {@code axcl.device} (an AXCL device id; default the first),
  * {@code axcl.tokenizer} (a tokenizer file or HF directory used instead of the package's
- * {@code url_tokenizer_model}). Thread-safe.
+ * {@code url_tokenizer_model}). {@link LoadOptions#contextLength()} is ignored (logged at debug): the
+ * layers fix the context. Thread-safe.
  */
 public final class AxclLlmProvider implements LanguageModelProvider {
+    private static final Logger LOG = LoggerFactory.getLogger(AxclLlmProvider.class);
     static final String KV = "axcl.kv";
     static final String DEVICE = "axcl.device";
     static final String TOKENIZER = "axcl.tokenizer";
@@ -59,8 +63,8 @@ public final class AxclLlmProvider implements LanguageModelProvider {
                     pkg.embeddings(), pkg.vocab(), pkg.hidden(), pkg.systemPrompt(), pkg.postConfig(), pkg.thinking());
         }
         if (options.contextLength() > 0) {
-            throw new IllegalArgumentException("contextLength " + options.contextLength() + ": an ax-llm package's context"
-                    + " is fixed by its layers (leave it 0)");
+            LOG.debug("{}: contextLength {} ignored: an ax-llm package's context is fixed by its layers", path,
+                    options.contextLength());
         }
         int device = -1;
         String d = options.option(DEVICE);
