@@ -80,6 +80,28 @@ static int fail(const char *fmt, const char *a, const char *b) {
     return -1;
 }
 
+/* mkdir -p */
+static int make_dirs(const char *dir) {
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+                return -1;
+            }
+            buf[i] = c;
+        }
+    }
+    return 0;
+}
+
 static const struct llm_profile *profile_find(const char *name) {
     for (size_t i = 0; i < sizeof PROFILES / sizeof PROFILES[0]; i++) {
         if (strcmp(PROFILES[i].name, name) == 0) {
@@ -277,7 +299,7 @@ AX_EXPORT int npu4j_emu_axllm_write_package(const char *dir, const char *profile
         return fail("npu4j_emu_axllm_write_package: out of memory building the vocabulary%s%s", "", "");
     }
     struct stat st;
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    if (make_dirs(dir) != 0) {
         return fail("npu4j_emu_axllm_write_package: cannot create %s: %s", dir, strerror(errno));
     }
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
