@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
@@ -31,9 +32,22 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
+import org.npu4j.llm.Capability;
+import org.npu4j.llm.ChatSession;
+import org.npu4j.llm.Completion;
+import org.npu4j.llm.GenerationTimings;
+import org.npu4j.llm.LanguageModel;
+import org.npu4j.llm.LlmRequest;
+import org.npu4j.llm.ModelInfo;
+import org.npu4j.llm.Outcome;
+import org.npu4j.llm.PerfStats;
+import org.npu4j.llm.Token;
+import org.npu4j.llm.TokenListener;
+import org.npu4j.llm.ToolCall;
 import org.npu4j.metrics.GenerationEvent;
 import org.npu4j.metrics.LatencyRecorder;
 import org.npu4j.metrics.Stage;
+import org.npu4j.tuning.CpuList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,7 +96,7 @@ import org.slf4j.LoggerFactory;
  * {@link Stage#GENERATION} (the whole run); the result carries npu4j's {@link GenerationTimings}
  * beside the runtime's {@link PerfStats}; one JFR {@link GenerationEvent} is committed per run.
  */
-public final class RkllmModel implements AutoCloseable {
+public final class RkllmModel implements LanguageModel {
     private static final Logger LOG = LoggerFactory.getLogger(RkllmModel.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final AtomicInteger THREADS = new AtomicInteger();
@@ -96,6 +110,7 @@ public final class RkllmModel implements AutoCloseable {
     private final Arena arena;
     private final MemorySegment handle;
     private final LatencyRecorder metrics;
+    private final RkllmConversation conversation = new RkllmConversation(this);
     private final Run.Entry[] entries;
     /** Inter-token gaps of the current run (ns, up to one hour), reused. */
     private final Histogram interToken = new Histogram(TimeUnit.HOURS.toNanos(1), 3);
@@ -400,10 +415,17 @@ public final class RkllmModel implements AutoCloseable {
         validate(request, listeners.size());
         acquire();
         Run run = null;
+        boolean hooksDone = false;
+        RunHooks hooks0 = request.hooks();
         try {
             checkOpen();
             if (token != null && token.cancelled) {
                 throw new CancellationException("cancelled before the run started");
+            }
+            RunHooks hooks = request.hooks();
+            if (hooks != null) {
+                request = hooks.beforeRun();
+                validate(request, listeners.size());
             }
             GenerationEvent event = new GenerationEvent();
             event.begin();
@@ -432,8 +454,16 @@ public final class RkllmModel implements AutoCloseable {
                     current = null;
                 }
             }
-            return finish(run, rc, request, event);
+            List<GenerationResult> results = finish(run, rc, request, event);
+            if (hooks != null) {
+                hooks.afterRun(results.get(0));
+                hooksDone = true;
+            }
+            return results;
         } finally {
+            if (hooks0 != null && !hooksDone) {
+                hooks0.afterRun(null);
+            }
             if (current != null) {
                 synchronized (guard) {
                     current = null;
@@ -909,10 +939,56 @@ public final class RkllmModel implements AutoCloseable {
         });
     }
 
-    /** A conversation with this model, keeping its history in the KV cache. */
+    // ------------------------------------------------------------------------------- LLM API
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On RKLLM: the runtime's chat template and function declarations, the history in the KV cache
+     * ({@code keep_history}); see {@link #generate(GenerationRequest, GenerationListener)} for the
+     * exceptions, and the package documentation of {@link org.npu4j.llm} for the rules of KV reuse.
+     */
+    @Override
+    public Completion generate(LlmRequest request, TokenListener listener) {
+        checkOpen();
+        return conversation.generate(request, listener);
+    }
+
+    @Override
+    public CompletableFuture<Completion> generateAsync(LlmRequest request, TokenListener listener) {
+        checkOpen();
+        return conversation.generateAsync(request, listener);
+    }
+
+    /** {@inheritDoc} @throws IllegalStateException if the model is closed */
+    @Override
     public ChatSession chat() {
         checkOpen();
-        return new ChatSession(this);
+        return LanguageModel.super.chat();
+    }
+
+    @Override
+    public Flow.Publisher<Token> stream(LlmRequest request) {
+        Objects.requireNonNull(request, "request");
+        checkOpen();
+        return conversation.stream(request);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Capabilities: tools, thinking and KV reuse (the runtime renders the template; function calling
+     * needs a model whose template supports it); no seed (RKLLM takes none); no images through this API
+     * (use {@link Input.Multimodal}).
+     */
+    @Override
+    public ModelInfo info() {
+        int vocab = vocabSize;
+        return new ModelInfo(name, "rkllm", runtime.version().orElse("unknown") + (runtime.isEmulator()
+                ? " (npu4j emulator)" : ""), runtime.isEmulator(), modelFile, params.maxContextLen,
+                vocab > 0 ? vocab : -1, -1, EnumSet.of(Capability.TOOLS, Capability.THINKING, Capability.KV_REUSE),
+                "RKLLM runtime " + runtime.version().orElse("?") + " (ABI " + runtime.abi() + "), CPUs "
+                        + CpuList.format(CpuList.fromMask(Integer.toUnsignedLong(cpuMask()))));
     }
 
     // ---------------------------------------------------------------------------- accessors

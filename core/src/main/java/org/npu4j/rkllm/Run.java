@@ -9,6 +9,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
+import org.npu4j.llm.GenerationTimings;
+import org.npu4j.llm.PerfStats;
 import org.npu4j.metrics.LatencyRecorder;
 import org.npu4j.metrics.Stage;
 

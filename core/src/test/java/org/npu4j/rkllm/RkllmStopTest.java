@@ -1,10 +1,5 @@
 package org.npu4j.rkllm;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -21,6 +16,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.npu4j.Emulator;
+import org.npu4j.llm.ChatSession;
+import org.npu4j.llm.Outcome;
+import org.npu4j.llm.PerfStats;
+import org.npu4j.llm.Token;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Stops issued at any moment of a run's start (issue 12), and {@code Builder.async(true)} runs that
@@ -246,7 +249,8 @@ abstract class RkllmStopTest {
             }
             try {
                 chat.send("Hello", GenerationListener.NONE);
-                chat.reset();
+                chat.reset(); // the next turn clears the KV cache, right after the previous run
+                chat.send("Again", GenerationListener.NONE);
             } catch (RkllmException e) {
                 failures.add("round " + i + ": ChatSession.reset right after send: " + e.getMessage());
             }
