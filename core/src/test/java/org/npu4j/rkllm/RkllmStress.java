@@ -16,6 +16,9 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.npu4j.Emulator;
+import org.npu4j.llm.Outcome;
+import org.npu4j.llm.PerfStats;
+import org.npu4j.llm.Token;
 
 /**
  * One forked JVM of {@code org.npu4j.StressTest} on one emulated RKLLM ABI: rounds of generation with
