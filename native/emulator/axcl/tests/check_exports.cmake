@@ -1,6 +1,6 @@
 cmake_minimum_required(VERSION 3.18)
 # Checks that libaxcl_rt.so exports exactly the functions declared in the AXCL
-# headers (native/include/axcl) plus the npu4j_emulator_axcl_* helpers: no
+# headers (native/include/axcl) plus the npu4j_emulator_axcl_* and npu4j_emu_axllm_* helpers: no
 # declared function missing, no internal symbol leaking out.
 # Arguments: -DLIB=<library> -DHEADERS=<dir> -DHELPERS=<header> -DNM=<nm>
 
@@ -26,8 +26,9 @@ foreach(h IN LISTS headers)
   list(APPEND expected ${names})
 endforeach()
 declared_functions(${HELPERS} "npu4j_emulator_axcl_" helpers)
+declared_functions(${HELPERS} "npu4j_emu_axllm_" llm_helpers)
 list(LENGTH expected n_abi)
-list(APPEND expected ${helpers})
+list(APPEND expected ${helpers} ${llm_helpers})
 list(REMOVE_DUPLICATES expected)
 
 if(NOT NM)
