@@ -9,6 +9,7 @@
  */
 #include "emu_scene.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,4 +224,28 @@ int emu_scene_find(emu_scene *s, const uint8_t *img, bool nchw, int classes, str
 
 bool emu_scene_assign(emu_scene *s, const struct emu_rect *r, int *scale, int *gx, int *gy) {
     return assign(r, s->H, s->W, s->occ, scale, gx, gy);
+}
+
+/* The 16 (reg_max) logits of one side: mass on floor(v) and floor(v)+1 so
+ * that the softmax expectation is exactly v. */
+void emu_dfl_side(float *logits, int reg, double v) {
+    if (v < 0) {
+        v = 0;
+    }
+    if (v > reg - 1) {
+        v = reg - 1;
+    }
+    int lo = (int)floor(v);
+    double f = v - lo;
+    for (int b = 0; b < reg; b++) {
+        logits[b] = EMU_DFL_LOW_LOGIT;
+    }
+    if (lo >= reg - 1 || f < 1e-7) {
+        logits[lo] = 0;
+    } else if (f > 1 - 1e-7) {
+        logits[lo + 1] = 0;
+    } else {
+        logits[lo] = (float)log(1 - f);
+        logits[lo + 1] = (float)log(f);
+    }
 }

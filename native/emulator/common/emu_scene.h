@@ -33,4 +33,10 @@ int emu_scene_find(emu_scene *s, const uint8_t *img, bool nchw, int classes, str
  * the rectangle, and marks it taken; false when none is left. */
 bool emu_scene_assign(emu_scene *s, const struct emu_rect *r, int *scale, int *gx, int *gy);
 
+/* The reg (<= 64) DFL logits of one box side at distance v (in strides) from the
+ * anchor: the mass on floor(v) and floor(v)+1, so the softmax expectation is v;
+ * the other bins get EMU_DFL_LOW_LOGIT. */
+#define EMU_DFL_LOW_LOGIT (-24.0f)
+void emu_dfl_side(float *logits, int reg, double v);
+
 #endif /* NPU4J_EMU_SCENE_H */

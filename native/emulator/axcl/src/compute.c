@@ -167,7 +167,6 @@ static void run_hash(const struct ax_desc *d, int group, uint32_t batch, const u
 
 #define YOLO_MAX_DETS 512
 #define BG_LOGIT (-8.0f)   /* sigmoid = 0.000335 */
-#define LOW_LOGIT (-24.0f) /* DFL bins that carry no mass */
 
 /* Input geometry of a yolo model: N, H, W and whether the planes are separate. */
 static void yolo_geometry(const struct ax_tensor *t, int *h, int *w, bool *nchw) {
@@ -179,30 +178,6 @@ static void yolo_geometry(const struct ax_tensor *t, int *h, int *w, bool *nchw)
 /* Element index of channel c at cell (x, y) of a [1, gh, gw, C] (or NCHW) head. */
 static size_t head_index(bool nchw, int gh, int gw, int C, int x, int y, int c) {
     return nchw ? (size_t)c * gh * gw + (size_t)y * gw + x : ((size_t)y * gw + x) * C + c;
-}
-
-/* The 16 (reg_max) logits of one side: mass on floor(v) and floor(v)+1 so
- * that the softmax expectation is exactly v. */
-static void dfl_side(float *logits, int reg, double v) {
-    if (v < 0) {
-        v = 0;
-    }
-    if (v > reg - 1) {
-        v = reg - 1;
-    }
-    int lo = (int)floor(v);
-    double f = v - lo;
-    for (int b = 0; b < reg; b++) {
-        logits[b] = LOW_LOGIT;
-    }
-    if (lo >= reg - 1 || f < 1e-7) {
-        logits[lo] = 0;
-    } else if (f > 1 - 1e-7) {
-        logits[lo + 1] = 0;
-    } else {
-        logits[lo] = (float)log(1 - f);
-        logits[lo + 1] = (float)log(f);
-    }
 }
 
 struct yolo_out {
@@ -233,7 +208,7 @@ static void yolo_background(const struct ax_desc *d, const struct yolo_out *o, i
         return;
     }
     float side[64];
-    dfl_side(side, reg, 0.5); /* a stride-sized square around the cell centre */
+    emu_dfl_side(side, reg, 0.5); /* a stride-sized square around the cell centre */
     bool concat = d->head == AX_YOLO_DFL_CONCAT;
     for (int k = 0; k < 3; k++) {
         int s = 8 << k, gw = W / s, gh = H / s;
@@ -277,7 +252,7 @@ static void yolo_put(const struct ax_desc *d, const struct yolo_out *o, int H, i
     double dist[4] = {(anx - det->x0) / s, (any - det->y0) / s, (det->x1 - anx) / s, (det->y1 - any) / s};
     float side[64];
     for (int sd = 0; sd < 4; sd++) {
-        dfl_side(side, reg, dist[sd]);
+        emu_dfl_side(side, reg, dist[sd]);
         for (int b = 0; b < reg; b++) {
             o->box[k][head_index(o->nchw[k], gh, gw, cb, gx, gy, sd * reg + b)] = side[b];
         }

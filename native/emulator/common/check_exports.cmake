@@ -1,8 +1,15 @@
 cmake_minimum_required(VERSION 3.18)
-# Checks that libaxcl_rt.so exports exactly the functions declared in the AXCL
-# headers (native/include/axcl) plus the npu4j_emulator_axcl_* helpers: no
+# Checks that an emulated runtime exports exactly the functions declared in its
+# ABI headers (native/include/<abi>) plus its npu4j_emulator_<abi>_* helpers: no
 # declared function missing, no internal symbol leaking out.
 # Arguments: -DLIB=<library> -DHEADERS=<dir> -DHELPERS=<header> -DNM=<nm>
+#            -DPREFIX=<ABI function prefix> -DHELPER_PREFIX=<helper prefix> (default: AXCL's)
+if(NOT PREFIX)
+  set(PREFIX axcl)
+endif()
+if(NOT HELPER_PREFIX)
+  set(HELPER_PREFIX npu4j_emulator_axcl_)
+endif()
 
 function(declared_functions file prefix out)
   file(READ ${file} text)
@@ -22,10 +29,10 @@ endfunction()
 file(GLOB headers ${HEADERS}/*.h)
 set(expected)
 foreach(h IN LISTS headers)
-  declared_functions(${h} "axcl" names)
+  declared_functions(${h} "${PREFIX}" names)
   list(APPEND expected ${names})
 endforeach()
-declared_functions(${HELPERS} "npu4j_emulator_axcl_" helpers)
+declared_functions(${HELPERS} "${HELPER_PREFIX}" helpers)
 list(LENGTH expected n_abi)
 list(APPEND expected ${helpers})
 list(REMOVE_DUPLICATES expected)
@@ -60,6 +67,6 @@ foreach(f IN LISTS exported)
 endforeach()
 list(LENGTH expected n)
 if(missing OR extra)
-  message(FATAL_ERROR "libaxcl_rt.so exports do not match the headers:\n  missing: ${missing}\n  unexpected: ${extra}")
+  message(FATAL_ERROR "${LIB} exports do not match the headers:\n  missing: ${missing}\n  unexpected: ${extra}")
 endif()
-message(STATUS "libaxcl_rt.so exports exactly the ${n_abi} declared AXCL functions and ${n} symbols in all")
+message(STATUS "${LIB} exports exactly the ${n_abi} declared ${PREFIX} functions and ${n} symbols in all")
