@@ -16,8 +16,13 @@ module org.npu4j.core {
 
     exports org.npu4j;
     exports org.npu4j.axcl;
+    exports org.npu4j.llm;
+    exports org.npu4j.llm.spi;
     exports org.npu4j.metrics;
     exports org.npu4j.rkllm;
     exports org.npu4j.rknn;
     exports org.npu4j.tuning;
+
+    uses org.npu4j.llm.spi.LanguageModelProvider;
+    provides org.npu4j.llm.spi.LanguageModelProvider with org.npu4j.internal.RkllmProvider;
 }

@@ -113,6 +113,7 @@ double ax_env_speed(void);            /* NPU4J_EMULATOR_SPEED, default 1 */
 bool ax_env_link(ax_link *out);       /* NPU4J_EMULATOR_AXCL_LINK, if set and valid */
 bool ax_env_profile(ax_profile *out); /* NPU4J_EMULATOR_AXCL_PROFILE, if set and valid */
 long long ax_env_fail_execute(void);  /* NPU4J_EMULATOR_AXCL_FAIL_EXECUTE, -1 if unset */
+bool ax_env_no_card(void);            /* NPU4J_EMULATOR_AXCL_NO_CARD, a non-zero integer */
 
 /* ------------------------------------------------------------------ */
 /* Devices, contexts, streams                                          */
@@ -345,6 +346,8 @@ struct ax_state {
     struct ax_io *ios;
     uint64_t next_id;
     bool warned_host_model;
+    /* The last axclInit failed for want of a device (config device_count 0); cleared by a successful one. */
+    bool init_found_no_card;
 };
 
 extern struct ax_state ax;
@@ -362,6 +365,9 @@ enum { AX_NEED_INIT = 1, AX_NEED_CTX = 2 };
 axclError ax_enter(int need, const char *fn, struct ax_ctx **ctx);
 /* True while NPU4J_EMULATOR_AXCL_DEVICE_LOST says the card is gone. */
 bool ax_device_lost(void);
+/* True when the runtime is not initialised on a machine without a card: NPU4J_EMULATOR_AXCL_NO_CARD,
+ * or the last axclInit found no device. Device queries then answer as the real runtime does there. */
+bool ax_no_card_uninitialised(void);
 
 /* device.c */
 struct ax_device *ax_device_by_id(int32_t id);

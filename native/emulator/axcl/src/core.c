@@ -140,7 +140,7 @@ struct env_knob {
     const char *raw;  /* the value string last parsed, NULL if unset */
 };
 
-enum { K_SPEED, K_LINK, K_PROFILE, K_FAIL, K_LOST, K_COUNT };
+enum { K_SPEED, K_LINK, K_PROFILE, K_FAIL, K_LOST, K_NO_CARD, K_COUNT };
 
 #define ENV_SEEN_MAX 512
 
@@ -154,12 +154,13 @@ struct env_snapshot {
     ax_link link;
     ax_profile profile;
     long long fail_execute, device_lost;
+    bool no_card;
 };
 
 static struct env_snapshot g_env = {
     .seen_n = (size_t)-1,
     .knob = {{"SPEED", NULL}, {"AXCL_LINK", NULL}, {"AXCL_PROFILE", NULL}, {"AXCL_FAIL_EXECUTE", NULL},
-             {"AXCL_DEVICE_LOST", NULL}},
+             {"AXCL_DEVICE_LOST", NULL}, {"AXCL_NO_CARD", NULL}},
     .speed = 1.0,
     .fail_execute = -1,
     .device_lost = -1,
@@ -209,6 +210,7 @@ static void parse_knob(struct env_snapshot *e, int k, const char *v) {
         break;
     case K_FAIL: e->fail_execute = v && *v ? parse_count("NPU4J_EMULATOR_AXCL_FAIL_EXECUTE", v) : -1; break;
     case K_LOST: e->device_lost = v && *v ? parse_count("NPU4J_EMULATOR_AXCL_DEVICE_LOST", v) : -1; break;
+    case K_NO_CARD: e->no_card = v && *v && parse_count("NPU4J_EMULATOR_AXCL_NO_CARD", v) > 0; break;
     }
 }
 
@@ -291,6 +293,15 @@ bool ax_env_profile(ax_profile *out) {
 
 long long ax_env_fail_execute(void) {
     return g_env.fail_execute;
+}
+
+bool ax_env_no_card(void) {
+    return g_env.no_card;
+}
+
+bool ax_no_card_uninitialised(void) {
+    ax_env_refresh();
+    return !ax.initialized && (g_env.no_card || ax.init_found_no_card);
 }
 
 bool ax_device_lost(void) {
@@ -490,6 +501,13 @@ axclError axclInit(const char *config) {
         AX_UNLOCK();
         return ax_fail(AX_E_LOST, "axclInit", "the emulated card is lost (NPU4J_EMULATOR_AXCL_DEVICE_LOST)");
     }
+    if (ax_env_no_card()) {
+        ax.init_found_no_card = true;
+        AX_UNLOCK();
+        /* What the real host runtime returns on a machine without the card (shared/facts/boards.md). */
+        return ax_fail(AXCL_ERR_DEVICE_OPEN, "axclInit",
+                       "no AXCL device (NPU4J_EMULATOR_AXCL_NO_CARD), like the real runtime without a card");
+    }
     struct ax_config cfg;
     axclError rc = ax_config_load(config, &cfg);
     if (rc != AXCL_SUCC) {
@@ -500,6 +518,7 @@ axclError axclInit(const char *config) {
         ax.log_level = cfg.log_level;
     }
     if (cfg.ndev == 0) {
+        ax.init_found_no_card = true;
         AX_UNLOCK();
         /* What the real host runtime returns on a machine without the card. */
         return ax_fail(AXCL_ERR_DEVICE_OPEN, "axclInit",
@@ -528,6 +547,7 @@ axclError axclInit(const char *config) {
     ax.generation++;
     ax.next_id = 1;
     ax.warned_host_model = false;
+    ax.init_found_no_card = false;
     ax.initialized = true;
     banner();
     AX_UNLOCK();
@@ -536,6 +556,11 @@ axclError axclInit(const char *config) {
 
 axclError axclFinalize(void) {
     AX_LOCK();
+    if (ax_no_card_uninitialised()) {
+        /* The real 3.10.2 runtime without a card: finalize succeeds, before and after a failed axclInit. */
+        AX_UNLOCK();
+        return AXCL_SUCC;
+    }
     if (!ax.initialized) {
         AX_UNLOCK();
         return ax_fail(AX_E_NOT_INIT, "axclFinalize", "the runtime is not initialised");

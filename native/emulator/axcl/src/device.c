@@ -272,6 +272,11 @@ axclError axclrtGetCurrentContext(axclrtContext *context) {
 axclError axclrtSetDevice(int32_t deviceId) {
     static const char fn[] = "axclrtSetDevice";
     AX_LOCK();
+    if (ax_no_card_uninitialised()) {
+        /* The real 3.10.2 runtime without a card: no device has this id (shared/facts/axllm.md). */
+        AX_UNLOCK();
+        return ax_fail(AXCL_ERR_DEVICE_INVALID_ID, fn, "no device with id %d: this machine has no AXCL card", deviceId);
+    }
     axclError rc = ax_enter(AX_NEED_INIT, fn, NULL);
     struct ax_device *dev = NULL;
     if (rc == AXCL_SUCC && !(dev = ax_device_by_id(deviceId))) {
@@ -338,12 +343,16 @@ axclError axclrtGetDevice(int32_t *deviceId) {
 axclError axclrtGetDeviceCount(uint32_t *count) {
     static const char fn[] = "axclrtGetDeviceCount";
     AX_LOCK();
-    axclError rc = ax_enter(AX_NEED_INIT, fn, NULL);
-    if (rc == AXCL_SUCC && !count) {
-        rc = ax_fail(AXCL_ERR_DEVICE_NULL_POINTER, fn, "count is NULL");
-    }
-    if (rc == AXCL_SUCC) {
-        *count = (uint32_t)ax.ndev;
+    /* Without a card the real 3.10.2 runtime answers success and 0 devices, before and after a
+     * failed axclInit (shared/facts/axllm.md). */
+    bool no_card = ax_no_card_uninitialised();
+    axclError rc = no_card ? AXCL_SUCC : ax_enter(AX_NEED_INIT, fn, NULL);
+    if (!count) {
+        if (rc == AXCL_SUCC) {
+            rc = ax_fail(AXCL_ERR_DEVICE_NULL_POINTER, fn, "count is NULL");
+        }
+    } else {
+        *count = rc == AXCL_SUCC && !no_card ? (uint32_t)ax.ndev : 0; /* never garbage, also on failure */
     }
     AX_UNLOCK();
     return rc;
@@ -352,15 +361,19 @@ axclError axclrtGetDeviceCount(uint32_t *count) {
 axclError axclrtGetDeviceList(axclrtDeviceList *deviceList) {
     static const char fn[] = "axclrtGetDeviceList";
     AX_LOCK();
-    axclError rc = ax_enter(AX_NEED_INIT, fn, NULL);
-    if (rc == AXCL_SUCC && !deviceList) {
-        rc = ax_fail(AXCL_ERR_DEVICE_NULL_POINTER, fn, "deviceList is NULL");
-    }
-    if (rc == AXCL_SUCC) {
-        memset(deviceList, 0, sizeof *deviceList);
-        deviceList->num = (uint32_t)ax.ndev;
-        for (int i = 0; i < ax.ndev; i++) {
-            deviceList->devices[i] = ax.dev[i].id;
+    bool no_card = ax_no_card_uninitialised(); /* as axclrtGetDeviceCount */
+    axclError rc = no_card ? AXCL_SUCC : ax_enter(AX_NEED_INIT, fn, NULL);
+    if (!deviceList) {
+        if (rc == AXCL_SUCC) {
+            rc = ax_fail(AXCL_ERR_DEVICE_NULL_POINTER, fn, "deviceList is NULL");
+        }
+    } else {
+        memset(deviceList, 0, sizeof *deviceList); /* never garbage, also on failure */
+        if (rc == AXCL_SUCC && !no_card) {
+            deviceList->num = (uint32_t)ax.ndev;
+            for (int i = 0; i < ax.ndev; i++) {
+                deviceList->devices[i] = ax.dev[i].id;
+            }
         }
     }
     AX_UNLOCK();

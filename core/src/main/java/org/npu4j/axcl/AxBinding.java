@@ -586,8 +586,9 @@ public final class AxBinding extends AxHandle {
             return;
         }
         freed = true;
-        ctx.bind();
-        RuntimeException failure = null;
+        // Every step is tried, the bind included (a lost card fails it and still frees the host side); the
+        // first failure is thrown after.
+        RuntimeException failure = ctx.bindForRelease();
         if (!stream.equals(MemorySegment.NULL)) {
             failure = chain(failure, AxclNative.error(Axcl.axclrtDestroyStream(stream), "axclrtDestroyStream", this));
             stream = MemorySegment.NULL;
@@ -615,16 +616,6 @@ public final class AxBinding extends AxHandle {
             }
         }
         return failure;
-    }
-
-    private static @Nullable RuntimeException chain(@Nullable RuntimeException first, @Nullable RuntimeException next) {
-        if (first == null) {
-            return next;
-        }
-        if (next != null) {
-            first.addSuppressed(next);
-        }
-        return first;
     }
 
     @Override

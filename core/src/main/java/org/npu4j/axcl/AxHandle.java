@@ -123,11 +123,14 @@ public abstract sealed class AxHandle implements AutoCloseable
         children.remove(child);
     }
 
-    private static RuntimeException chain(@Nullable RuntimeException first, RuntimeException next) {
+    /** The first failure, with {@code next} (if any) suppressed in it. */
+    static @Nullable RuntimeException chain(@Nullable RuntimeException first, @Nullable RuntimeException next) {
         if (first == null) {
             return next;
         }
-        first.addSuppressed(next);
+        if (next != null) {
+            first.addSuppressed(next);
+        }
         return first;
     }
 

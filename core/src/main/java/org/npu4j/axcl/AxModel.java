@@ -272,12 +272,15 @@ public final class AxModel extends AxHandle {
 
     @Override
     void release() {
-        DeviceContext ctx = device.context();
-        ctx.bind();
-        int rc1 = Axcl.axclrtEngineDestroyIOInfo(ioInfo);
-        int rc2 = Axcl.axclrtEngineUnload(modelId);
-        AxclNative.check(rc1, "axclrtEngineDestroyIOInfo", name);
-        AxclNative.check(rc2, "axclrtEngineUnload", name);
+        // Every step is tried (a lost card fails the bind, and still lets the host side go); the first
+        // failure is thrown after.
+        RuntimeException failure = device.context().bindForRelease();
+        failure = chain(failure, AxclNative.error(Axcl.axclrtEngineDestroyIOInfo(ioInfo), "axclrtEngineDestroyIOInfo",
+                name));
+        failure = chain(failure, AxclNative.error(Axcl.axclrtEngineUnload(modelId), "axclrtEngineUnload", name));
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     @Override

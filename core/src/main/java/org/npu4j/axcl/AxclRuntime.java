@@ -48,6 +48,15 @@ import org.slf4j.LoggerFactory;
  * {@link AxclException} that names the decoded error and the missing device file, and leaves the
  * process as it was (a later acquire tries again). The JVM keeps running.
  *
+ * <h2>A lost card</h2>
+ * When the card drops off the bus every call fails with {@code runtime/DEVICE/NO_CONNECT}
+ * ({@code 0x80300181}). Closing then still tries every release step (frees, IO and model release,
+ * {@code axclrtEngineFinalize}, contexts, {@code axclrtResetDevice}, {@code axclFinalize}) and throws
+ * the first failure afterwards, the others suppressed in it. Unloading a model and finalising the
+ * engine act through the calling thread's current context, which a lost card no longer lets npu4j
+ * bind: close on a thread that used the device (its context is still current there) to release
+ * those too; {@code axclFinalize} releases the rest of the host side either way.
+ *
  * <h2>Threads</h2>
  * All methods are thread-safe. Callers never bind AXCL contexts: see {@link AxDevice} for how
  * npu4j binds a device's context to the calling thread (platform and virtual threads).
@@ -433,12 +442,11 @@ public final class AxclRuntime extends AxHandle {
             }
             RuntimeException failure = null;
             for (DeviceContext dc : CONTEXTS.values()) {
-                try {
-                    dc.forceBind();
-                    AxclNative.check(Axcl.axclrtEngineFinalize(), "axclrtEngineFinalize", "device " + dc.deviceId);
-                } catch (RuntimeException e) {
-                    failure = chain(failure, e);
-                }
+                // Every step is tried and the first failure thrown after: a lost card refuses the bind but
+                // still lets the engine go on the thread whose current context is the device's.
+                failure = chain(failure, dc.forceBindForRelease());
+                failure = chain(failure, AxclNative.error(Axcl.axclrtEngineFinalize(), "axclrtEngineFinalize",
+                        "device " + dc.deviceId));
                 failure = chain(failure, AxclNative.error(Axcl.axclrtDestroyContext(dc.context), "axclrtDestroyContext",
                         dc));
                 DeviceContext.forgetCurrentThread();
@@ -452,17 +460,6 @@ public final class AxclRuntime extends AxHandle {
                 throw failure;
             }
         }
-    }
-
-    private static @Nullable RuntimeException chain(@Nullable RuntimeException first, @Nullable RuntimeException next) {
-        if (first == null) {
-            return next;
-        }
-        if (next == null) {
-            return first;
-        }
-        first.addSuppressed(next);
-        return first;
     }
 
     /** Number of open runtime handles in this process (for diagnostics and tests). */

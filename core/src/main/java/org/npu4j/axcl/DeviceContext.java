@@ -1,6 +1,7 @@
 package org.npu4j.axcl;
 
 import java.lang.foreign.MemorySegment;
+import org.jspecify.annotations.Nullable;
 import org.npu4j.axcl.ffi.Axcl;
 
 /**
@@ -48,6 +49,30 @@ final class DeviceContext {
         if (slot[0] != context) {
             AxclNative.check(Axcl.axclrtSetCurrentContext(context), "axclrtSetCurrentContext");
             slot[0] = context;
+        }
+    }
+
+    /**
+     * For release paths: {@link #bind()}, returning its failure instead of throwing, so that the
+     * release goes on with every call that does not need the binding (frees, destroys) and reports
+     * the failure after. A lost card fails the bind like every other call.
+     */
+    @Nullable RuntimeException bindForRelease() {
+        try {
+            bind();
+            return null;
+        } catch (RuntimeException e) {
+            return e;
+        }
+    }
+
+    /** {@link #forceBind()}, returning its failure instead of throwing (see {@link #bindForRelease()}). */
+    @Nullable RuntimeException forceBindForRelease() {
+        try {
+            forceBind();
+            return null;
+        } catch (RuntimeException e) {
+            return e;
         }
     }
 

@@ -2,9 +2,11 @@ package org.npu4j.rkllm;
 
 import java.lang.foreign.MemorySegment;
 import java.util.function.Consumer;
+import org.npu4j.llm.TokenListener;
 
 /**
- * Receives what a run produces, as it is produced.
+ * Receives what an RKLLM run produces, as it is produced: the tokens and the FINISH statistics of
+ * {@link TokenListener}, and the RKLLM-only hidden states and logits.
  *
  * <h2>Threading</h2>
  * Every method is called on the runtime's own thread (the thread that calls the result callback),
@@ -24,7 +26,7 @@ import java.util.function.Consumer;
  * returns, so a later access, from any thread, throws {@link IllegalStateException} instead of reading
  * freed memory; copy what you need ({@link GenerationResult} holds copies as {@link FloatMatrix}).
  */
-public interface GenerationListener {
+public interface GenerationListener extends TokenListener {
 
     /** A listener that ignores everything. */
     GenerationListener NONE = new GenerationListener() {};
@@ -40,17 +42,6 @@ public interface GenerationListener {
             }
         };
     }
-
-    /**
-     * One generated token.
-     *
-     * @param text    the text the token completes, decoded from UTF-8: characters split across tokens
-     *                are reassembled (the runtime signals a split with {@code RKLLM_RUN_WAITING}), so
-     *                {@code text} may be empty for one token and hold two characters' worth for the
-     *                next; concatenating every {@code text} gives the answer exactly
-     * @param tokenId the model's token id
-     */
-    default void onToken(String text, int tokenId) {}
 
     /**
      * Hidden states of the last layer ({@link InferMode#LAST_HIDDEN_LAYER}).
@@ -71,6 +62,4 @@ public interface GenerationListener {
      */
     default void onLogits(MemorySegment logits, int numTokens, int vocabSize) {}
 
-    /** The run finished; {@code perf} is the runtime's own account ({@code RKLLMPerfStat}). */
-    default void onFinish(PerfStats perf) {}
 }

@@ -24,6 +24,7 @@ public final class GenerationRequest {
     private final boolean keepHistory;
     private final int maxNewTokens;
     private final @Nullable SamplingParams sampling;
+    private final @Nullable RunHooks hooks;
 
     private GenerationRequest(Builder b) {
         this.inputs = List.copyOf(b.inputs);
@@ -35,6 +36,7 @@ public final class GenerationRequest {
         this.keepHistory = b.keepHistory;
         this.maxNewTokens = b.maxNewTokens;
         this.sampling = b.sampling;
+        this.hooks = b.hooks;
     }
 
     /** A user prompt, everything else at its default. */
@@ -107,6 +109,10 @@ public final class GenerationRequest {
         return sampling;
     }
 
+    @Nullable RunHooks hooks() {
+        return hooks;
+    }
+
     @Override
     public String toString() {
         return "GenerationRequest[" + inputs + ", role=" + role + ", thinking=" + enableThinking + ", mode=" + mode
@@ -126,6 +132,7 @@ public final class GenerationRequest {
         private boolean keepHistory;
         private int maxNewTokens;
         private @Nullable SamplingParams sampling;
+        private @Nullable RunHooks hooks;
 
         private Builder(List<Input> inputs) {
             for (Input i : inputs) {
@@ -199,6 +206,12 @@ public final class GenerationRequest {
         /** Per-run sampling ({@code RKLLMSamplingParam}, ABI 1.3 only); null: the model's. */
         public Builder sampling(@Nullable SamplingParams sampling) {
             this.sampling = sampling == null ? null : sampling.validate();
+            return this;
+        }
+
+        /** Work done under the model's lock around the run (the LLM API's conversation state). */
+        Builder hooks(@Nullable RunHooks h) {
+            this.hooks = h;
             return this;
         }
 

@@ -3,6 +3,9 @@ package org.npu4j.rkllm;
 import java.util.Arrays;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
+import org.npu4j.llm.GenerationTimings;
+import org.npu4j.llm.Outcome;
+import org.npu4j.llm.PerfStats;
 
 /**
  * The outcome of one run (one batch entry of it).

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
@@ -27,12 +28,26 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
+import org.npu4j.llm.Capability;
+import org.npu4j.llm.ChatSession;
+import org.npu4j.llm.Completion;
+import org.npu4j.llm.GenerationTimings;
+import org.npu4j.llm.LanguageModel;
+import org.npu4j.llm.LlmRequest;
+import org.npu4j.llm.ModelInfo;
+import org.npu4j.llm.Outcome;
+import org.npu4j.llm.PerfStats;
+import org.npu4j.llm.Token;
+import org.npu4j.llm.TokenListener;
+import org.npu4j.llm.ToolCall;
 import org.npu4j.metrics.GenerationEvent;
 import org.npu4j.metrics.LatencyRecorder;
 import org.npu4j.metrics.Stage;
+import org.npu4j.tuning.CpuList;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,7 +96,7 @@ import org.slf4j.LoggerFactory;
  * {@link Stage#GENERATION} (the whole run); the result carries npu4j's {@link GenerationTimings}
  * beside the runtime's {@link PerfStats}; one JFR {@link GenerationEvent} is committed per run.
  */
-public final class RkllmModel implements AutoCloseable {
+public final class RkllmModel implements LanguageModel {
     private static final Logger LOG = LoggerFactory.getLogger(RkllmModel.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final AtomicInteger THREADS = new AtomicInteger();
@@ -95,6 +110,7 @@ public final class RkllmModel implements AutoCloseable {
     private final Arena arena;
     private final MemorySegment handle;
     private final LatencyRecorder metrics;
+    private final RkllmConversation conversation = new RkllmConversation(this);
     private final Run.Entry[] entries;
     /** Inter-token gaps of the current run (ns, up to one hour), reused. */
     private final Histogram interToken = new Histogram(TimeUnit.HOURS.toNanos(1), 3);
@@ -204,19 +220,24 @@ public final class RkllmModel implements AutoCloseable {
         if (run == null) {
             return Run.CONTINUE; // a callback outside any run of ours: nothing to deliver
         }
+        boolean end = state == Run.STATE_FINISH || state == Run.STATE_ERROR;
         try {
             return run.onResult(result, state);
         } catch (Throwable t) {
             try {
                 run.fail(t);
                 run.pauseReturned = true;
-                if (state == Run.STATE_FINISH || state == Run.STATE_ERROR) {
+                if (end) {
                     return Run.CONTINUE;
                 }
             } catch (Throwable ignored) {
                 // nothing more can be done without risking the runtime's thread
             }
             return Run.PAUSE;
+        } finally {
+            if (end) {
+                run.ended(state); // last: a failure of onFinish is recorded before the caller may look
+            }
         }
     }
 
@@ -235,7 +256,9 @@ public final class RkllmModel implements AutoCloseable {
      * @param listener receives tokens (and hidden states, logits, the FINISH statistics) on the
      *                 runtime's thread
      * @return the text, tokens and statistics; {@link Outcome#ABORTED} if {@link #abort()} stopped it
-     * @throws IllegalArgumentException if the request does not fit the model (shape, ABI, LoRA name)
+     * @throws IllegalArgumentException if the request does not fit the model (shape, ABI, LoRA name), or
+     *                                  its shape cannot be checked: an embedding, image or video input
+     *                                  while the hidden size is unknown ({@link Builder#hiddenSize})
      * @throws IllegalStateException    if the model is closed, or was loaded with {@code nBatch > 1}
      *                                  (use {@link #generateBatch})
      * @throws RkllmException           if the runtime refuses the run or ends it with {@code RKLLM_RUN_ERROR}
@@ -323,6 +346,12 @@ public final class RkllmModel implements AutoCloseable {
      * Does not wait. Safe from any thread, listeners included (from the runtime's thread the callback
      * returns "pause" instead of calling into the runtime).
      *
+     * <p>The stop holds whatever the moment: a run that has not reached the runtime yet is not started;
+     * until the run has ended, {@code rkllm_abort} is sent again every 10 ms (a runtime may drop an
+     * abort that came before it took the task, and a long prefill calls nothing back), and the callback
+     * returns "pause" from its next call on. So a stop takes effect within about 10 ms plus the
+     * runtime's reaction (the emulator: at once, also inside the prefill).
+     *
      * @return true if a generation was running
      * @throws IllegalStateException if the model is closed
      */
@@ -336,18 +365,33 @@ public final class RkllmModel implements AutoCloseable {
         return true;
     }
 
+    /** Stops {@code run}: marks it, sends {@code rkllm_abort} and keeps sending it until the run ends. */
     void abortRun(Run run) {
         run.requestStop();
         if (Thread.currentThread() == run.callbackThread) {
             return; // inside the callback: it returns PAUSE; never call the runtime from its own thread
         }
+        sendAbort(run);
+        AbortRepeater.start(this, run);
+    }
+
+    /**
+     * Sends {@code rkllm_abort} if {@code run} is the model's run and its FINISH/ERROR has not been
+     * handled yet.
+     *
+     * @return false when there is nothing (more) to abort: the run ended or is not registered (a run
+     *         registered later sees its stop flag before calling the runtime)
+     */
+    boolean sendAbort(Run run) {
         synchronized (guard) {
-            if (current == run && handleAlive) {
-                int rc = abi.abort(handle);
-                if (rc != 0) {
-                    LOG.warn("{}: rkllm_abort returned {}", name, rc);
-                }
+            if (current != run || !handleAlive || run.terminal >= 0) {
+                return false;
             }
+            int rc = abi.abort(handle);
+            if (rc != 0) {
+                LOG.warn("{}: rkllm_abort returned {}", name, rc);
+            }
+            return true;
         }
     }
 
@@ -371,33 +415,55 @@ public final class RkllmModel implements AutoCloseable {
         validate(request, listeners.size());
         acquire();
         Run run = null;
+        boolean hooksDone = false;
+        RunHooks hooks0 = request.hooks();
         try {
             checkOpen();
             if (token != null && token.cancelled) {
                 throw new CancellationException("cancelled before the run started");
             }
+            RunHooks hooks = request.hooks();
+            if (hooks != null) {
+                request = hooks.beforeRun();
+                validate(request, listeners.size());
+            }
             GenerationEvent event = new GenerationEvent();
             event.begin();
-            int rc;
+            int rc = 0;
             try (Arena local = Arena.ofConfined()) {
                 MemorySegment inputs = inputs(local, request);
                 MemorySegment infer = inferParam(local, request);
                 run = new Run(this, abi.resultOffsets(), entries, listeners, request.mode(), request.keepHistory(),
                         metrics, interToken);
-                current = run;
                 if (token != null && !token.bind(run)) {
-                    run.requestStop(); // cancelled between the check above and now
+                    throw new CancellationException("cancelled before the run started");
                 }
-                rc = params.isAsync ? abi.runAsync(handle, inputs, infer) : abi.run(handle, inputs, infer);
-                if (params.isAsync && rc == 0) {
-                    awaitAsync(run);
+                // Registered before the stop flags are read: a stop from now on finds the run (abortRun), and
+                // one that came before is seen here (both sides are volatile: one sees the other's write).
+                current = run;
+                if (closed) {
+                    run.requestStop(); // a close() that came after the open check found no run to abort
                 }
+                if (!run.stopRequested) {
+                    rc = params.isAsync ? abi.runAsync(handle, inputs, infer) : abi.run(handle, inputs, infer);
+                    if (params.isAsync && rc == 0) {
+                        awaitAsync(run);
+                    }
+                } // else: stopped before the runtime got the task; nothing is run, the outcome is ABORTED
                 synchronized (guard) {
                     current = null;
                 }
             }
-            return finish(run, rc, request, event);
+            List<GenerationResult> results = finish(run, rc, request, event);
+            if (hooks != null) {
+                hooks.afterRun(results.get(0));
+                hooksDone = true;
+            }
+            return results;
         } finally {
+            if (hooks0 != null && !hooksDone) {
+                hooks0.afterRun(null);
+            }
             if (current != null) {
                 synchronized (guard) {
                     current = null;
@@ -413,7 +479,10 @@ public final class RkllmModel implements AutoCloseable {
         }
     }
 
-    /** Waits for FINISH/ERROR after {@code rkllm_run_async}; gives up when the runtime stopped without one. */
+    /**
+     * Waits for FINISH/ERROR after {@code rkllm_run_async}, then for the runtime to leave the task
+     * ({@link #awaitTaskLeft}); gives up when the runtime stopped without a FINISH or ERROR.
+     */
     private void awaitAsync(Run run) {
         boolean interrupted = false;
         int idleChecks = 0;
@@ -438,8 +507,32 @@ public final class RkllmModel implements AutoCloseable {
                 break;
             }
         }
+        if (run.terminal >= 0) {
+            awaitTaskLeft();
+        }
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** How long {@link #awaitTaskLeft} waits for the runtime's thread to return from the last callback. */
+    private static final long TASK_LEAVE_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    /**
+     * After the last callback of an asynchronous run: waits until the runtime no longer counts the task
+     * as running ({@code rkllm_is_running}). The callback has returned to the runtime, but its thread
+     * still ends the task (the emulator: microseconds); a call made before that (clearing the KV cache,
+     * the next run) would find the handle busy.
+     */
+    private void awaitTaskLeft() {
+        long start = System.nanoTime();
+        while (abi.isRunning(handle)) {
+            if (System.nanoTime() - start > TASK_LEAVE_LIMIT_NANOS) {
+                LOG.warn("{}: rkllm_is_running still says running {} ms after the last callback", name,
+                        TimeUnit.NANOSECONDS.toMillis(TASK_LEAVE_LIMIT_NANOS));
+                return;
+            }
+            LockSupport.parkNanos(20_000);
         }
     }
 
@@ -599,7 +692,7 @@ public final class RkllmModel implements AutoCloseable {
     private int requireHiddenSize(String what) {
         int h = hiddenSize;
         if (h <= 0) {
-            throw new IllegalStateException("the hidden size of " + name + " is not known, so the shape of the " + what
+            throw new IllegalArgumentException("the hidden size of " + name + " is not known, so the shape of the " + what
                     + " cannot be checked: give it with RkllmModel.Builder.hiddenSize (hidden_size in the model's"
                     + " config.json), or run InferMode.LAST_HIDDEN_LAYER once");
         }
@@ -846,10 +939,56 @@ public final class RkllmModel implements AutoCloseable {
         });
     }
 
-    /** A conversation with this model, keeping its history in the KV cache. */
+    // ------------------------------------------------------------------------------- LLM API
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On RKLLM: the runtime's chat template and function declarations, the history in the KV cache
+     * ({@code keep_history}); see {@link #generate(GenerationRequest, GenerationListener)} for the
+     * exceptions, and the package documentation of {@link org.npu4j.llm} for the rules of KV reuse.
+     */
+    @Override
+    public Completion generate(LlmRequest request, TokenListener listener) {
+        checkOpen();
+        return conversation.generate(request, listener);
+    }
+
+    @Override
+    public CompletableFuture<Completion> generateAsync(LlmRequest request, TokenListener listener) {
+        checkOpen();
+        return conversation.generateAsync(request, listener);
+    }
+
+    /** {@inheritDoc} @throws IllegalStateException if the model is closed */
+    @Override
     public ChatSession chat() {
         checkOpen();
-        return new ChatSession(this);
+        return LanguageModel.super.chat();
+    }
+
+    @Override
+    public Flow.Publisher<Token> stream(LlmRequest request) {
+        Objects.requireNonNull(request, "request");
+        checkOpen();
+        return conversation.stream(request);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Capabilities: tools, thinking and KV reuse (the runtime renders the template; function calling
+     * needs a model whose template supports it); no seed (RKLLM takes none); no images through this API
+     * (use {@link Input.Multimodal}).
+     */
+    @Override
+    public ModelInfo info() {
+        int vocab = vocabSize;
+        return new ModelInfo(name, "rkllm", runtime.version().orElse("unknown") + (runtime.isEmulator()
+                ? " (npu4j emulator)" : ""), runtime.isEmulator(), modelFile, params.maxContextLen,
+                vocab > 0 ? vocab : -1, -1, EnumSet.of(Capability.TOOLS, Capability.THINKING, Capability.KV_REUSE),
+                "RKLLM runtime " + runtime.version().orElse("?") + " (ABI " + runtime.abi() + "), CPUs "
+                        + CpuList.format(CpuList.fromMask(Integer.toUnsignedLong(cpuMask()))));
     }
 
     // ---------------------------------------------------------------------------- accessors

@@ -6,8 +6,11 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
+import org.npu4j.llm.GenerationTimings;
+import org.npu4j.llm.PerfStats;
 import org.npu4j.metrics.LatencyRecorder;
 import org.npu4j.metrics.Stage;
 
@@ -17,7 +20,9 @@ import org.npu4j.metrics.Stage;
  *
  * <p>Hand-over between the two threads: the runtime's thread writes the fields below and then the
  * volatile {@link #terminal} (or the stop flags); the calling thread reads {@code terminal} first
- * after {@code rkllm_run} returns or {@link #done} opens.
+ * after {@code rkllm_run} returns or {@link #done} opens. {@code terminal} and {@code done} are set by
+ * {@link #ended} once everything the FINISH/ERROR callback does is over, a listener's failure in
+ * {@code onFinish} included.
  *
  * <p>Hot path (a NORMAL/WAITING callback with one token): reads the result struct by address (no
  * segment per field), copies the text bytes into a reused buffer, decodes them with a reused decoder,
@@ -70,11 +75,13 @@ final class Run {
     volatile @Nullable Thread callbackThread;
     /** Abort or cancel asked for. */
     volatile boolean stopRequested;
+    /** Set once, by the first stop from outside the callback: who repeats {@code rkllm_abort} is decided. */
+    private final AtomicBoolean abortRepeated = new AtomicBoolean();
     /** The callback returned PAUSE at least once: the runtime kept the KV cache as it was. */
     volatile boolean pauseReturned;
     /** First failure of a listener (or of npu4j's own callback code). */
     volatile @Nullable Throwable failure;
-    /** FINISH or ERROR once delivered; -1 before. Written last by the callback. */
+    /** FINISH or ERROR once delivered and handled; -1 before. Written last by the callback ({@link #ended}). */
     volatile int terminal = -1;
     final CountDownLatch done = new CountDownLatch(1);
 
@@ -112,6 +119,20 @@ final class Run {
     /** Asks the run to stop; the callback returns PAUSE from now on. */
     void requestStop() {
         stopRequested = true;
+    }
+
+    /** True for the first caller only: that one starts repeating {@code rkllm_abort} ({@link AbortRepeater}). */
+    boolean claimAbortRepeat() {
+        return abortRepeated.compareAndSet(false, true);
+    }
+
+    /**
+     * The FINISH/ERROR callback is over (listeners run, failures recorded): publishes {@code state} and
+     * opens {@link #done}. Called last by the upcall target. Never throws.
+     */
+    void ended(int state) {
+        terminal = state;
+        done.countDown();
     }
 
     /** Records the first failure and stops the run. Never throws. */
@@ -221,25 +242,21 @@ final class Run {
         }
     }
 
+    /** FINISH or ERROR: statistics and {@code onFinish}; the caller then calls {@link #ended}. */
     private int onEnd(long base, int state, long now) {
-        try {
-            endNanos = now;
-            stoppedBeforeEnd = stopRequested;
-            perf = new PerfStats(ALL.get(ValueLayout.JAVA_FLOAT, base + off.prefillTimeMs()),
-                    ALL.get(ValueLayout.JAVA_INT, base + off.prefillTokens()),
-                    ALL.get(ValueLayout.JAVA_FLOAT, base + off.generateTimeMs()),
-                    ALL.get(ValueLayout.JAVA_INT, base + off.generateTokens()),
-                    ALL.get(ValueLayout.JAVA_FLOAT, base + off.memoryUsageMb()));
-            if (state == STATE_FINISH && failure == null) {
-                for (GenerationListener l : listeners) {
-                    l.onFinish(perf);
-                }
+        endNanos = now;
+        stoppedBeforeEnd = stopRequested;
+        perf = new PerfStats(ALL.get(ValueLayout.JAVA_FLOAT, base + off.prefillTimeMs()),
+                ALL.get(ValueLayout.JAVA_INT, base + off.prefillTokens()),
+                ALL.get(ValueLayout.JAVA_FLOAT, base + off.generateTimeMs()),
+                ALL.get(ValueLayout.JAVA_INT, base + off.generateTokens()),
+                ALL.get(ValueLayout.JAVA_FLOAT, base + off.memoryUsageMb()));
+        if (state == STATE_FINISH && failure == null) {
+            for (GenerationListener l : listeners) {
+                l.onFinish(perf);
             }
-            return CONTINUE;
-        } finally {
-            terminal = state;
-            done.countDown();
         }
+        return CONTINUE;
     }
 
     private static long pointer(long address) {

@@ -6,6 +6,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.UnaryOperator;
+import org.npu4j.llm.Token;
 
 /**
  * One subscription of {@link RkllmModel#stream}: runs the request on a virtual thread and signals its
@@ -31,17 +33,24 @@ final class TokenPublisher implements Flow.Subscription, GenerationListener {
     }
 
     static void subscribe(RkllmModel model, GenerationRequest request, Flow.Subscriber<? super Token> subscriber) {
-        Objects.requireNonNull(subscriber, "subscriber");
-        TokenPublisher p = new TokenPublisher(model, subscriber);
-        subscriber.onSubscribe(p);
-        Thread.ofVirtual().name("npu4j-rkllm-stream-" + THREADS.incrementAndGet()).start(() -> p.run(request));
+        subscribe(model, request, subscriber, l -> l);
     }
 
-    private void run(GenerationRequest request) {
+    /** As above, the publisher's listener seen through {@code wrap} (stop sequences of the LLM API). */
+    static void subscribe(RkllmModel model, GenerationRequest request, Flow.Subscriber<? super Token> subscriber,
+            UnaryOperator<GenerationListener> wrap) {
+        Objects.requireNonNull(subscriber, "subscriber");
+        TokenPublisher p = new TokenPublisher(model, subscriber);
+        GenerationListener listener = wrap.apply(p);
+        subscriber.onSubscribe(p);
+        Thread.ofVirtual().name("npu4j-rkllm-stream-" + THREADS.incrementAndGet()).start(() -> p.run(request, listener));
+    }
+
+    private void run(GenerationRequest request, GenerationListener listener) {
         Throwable error = null;
         try {
             if (!cancelled) {
-                model.generate(request, this, token);
+                model.generate(request, listener, token);
             }
         } catch (Throwable t) {
             error = t;

@@ -9,7 +9,7 @@
  *       ({@link java.util.concurrent.CompletableFuture}) and streaming ({@link java.util.concurrent.Flow})
  *       generation; LoRA, prompt cache, KV cache, chat template, function tools;</li>
  *   <li>{@link org.npu4j.rkllm.ChatSession}: a conversation kept in the KV cache, with thinking and
- *       tool calls taken apart ({@link org.npu4j.rkllm.ChatReply}, {@link org.npu4j.rkllm.ToolCall}).</li>
+ *       tool calls taken apart ({@link org.npu4j.rkllm.ChatReply}, {@link org.npu4j.llm.ToolCall}).</li>
  * </ul>
  *
  * <p>Terms: <i>prefill</i> is the pass over the prompt that fills the KV cache; <i>decode</i> produces

@@ -1,18 +1,22 @@
 package org.npu4j.rkllm;
 
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.npu4j.llm.Completion;
+import org.npu4j.llm.GenerationTimings;
+import org.npu4j.llm.Outcome;
+import org.npu4j.llm.PerfStats;
+import org.npu4j.llm.ToolCall;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.List;
-import org.junit.jupiter.api.Test;
-
 /** Tool calls and thinking blocks taken apart; value checks (no native code). */
 class ChatParsingTest {
 
-    private static GenerationResult result(String text) {
-        return new GenerationResult(Outcome.FINISHED, text, new int[0], null, null, PerfStats.NONE,
+    private static Completion completion(String text) {
+        return Completion.of(Outcome.FINISHED, false, text, new int[0], 0, PerfStats.NONE,
                 new GenerationTimings(0, 0, 0, 0, 0, 0, 0));
     }
 
@@ -43,19 +47,19 @@ class ChatParsingTest {
 
     @Test
     void replySeparatesThinkingAnswerAndCalls() {
-        ChatReply r = ChatReply.of(result("<think>\nThe user wants weather.\n</think>\n\nSure."
-                + "<tool_call>{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}</tool_call>"));
+        Completion r = completion("<think>\nThe user wants weather.\n</think>\n\nSure."
+                + "<tool_call>{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}</tool_call>");
         assertEquals("The user wants weather.", r.thinking());
         assertEquals("Sure.", r.answer());
         assertTrue(r.hasToolCalls());
         assertEquals("Oslo", r.toolCalls().get(0).argument("city"));
 
-        ChatReply plain = ChatReply.of(result("Just an answer."));
+        Completion plain = completion("Just an answer.");
         assertEquals("", plain.thinking());
         assertEquals("Just an answer.", plain.answer());
         assertFalse(plain.hasToolCalls());
 
-        ChatReply openedByTemplate = ChatReply.of(result("reasoning here</think>\n\nThe answer."));
+        Completion openedByTemplate = completion("reasoning here</think>\n\nThe answer.");
         assertEquals("reasoning here", openedByTemplate.thinking());
         assertEquals("The answer.", openedByTemplate.answer());
     }

@@ -1,15 +1,5 @@
 package org.npu4j.rkllm;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -38,8 +28,29 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.npu4j.Emulator;
+import org.npu4j.llm.ChatMessage;
+import org.npu4j.llm.ChatSession;
+import org.npu4j.llm.Completion;
+import org.npu4j.llm.FinishReason;
+import org.npu4j.llm.LanguageModel;
+import org.npu4j.llm.LlmRequest;
+import org.npu4j.llm.Outcome;
+import org.npu4j.llm.PerfStats;
+import org.npu4j.llm.Token;
+import org.npu4j.llm.TokenListener;
+import org.npu4j.llm.ToolCall;
+import org.npu4j.llm.ToolSpec;
 import org.npu4j.metrics.LatencySnapshot;
 import org.npu4j.metrics.Stage;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The RKLLM API against npu4j's emulated runtime, once per ABI (the subclasses). Surefire runs each
@@ -380,7 +391,9 @@ abstract class RkllmEmulatorTest {
         assertTrue(t.tokenCount() > 0);
         assertEquals(5, t.perf().prefillTokens(), "token input goes in without a template");
 
-        IllegalStateException unknown = assertThrows(IllegalStateException.class, () -> m.generate(
+        // A request that cannot be checked against the model does not fit it: IllegalArgumentException, as
+        // generate's Javadoc promises for shapes (issue 12; it was an IllegalStateException).
+        IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class, () -> m.generate(
                 GenerationRequest.builder(Input.embeddings(new float[2 * HIDDEN], 2)).build(), GenerationListener.NONE));
         assertTrue(unknown.getMessage().contains("hidden size"), unknown.getMessage());
 
@@ -889,61 +902,169 @@ abstract class RkllmEmulatorTest {
     // ------------------------------------------------------------- model state: chat, tools
 
     @Test
-    void chatSessionKeepsHistoryAndResets() {
+    void chatSessionKeepsHistoryInTheKvCacheAndResets() {
         RkllmModel m = open(b -> b.maxNewTokens(30));
-        ChatReply thought = m.chat().send("Think about NPUs.");
+        Completion thought = m.chat().send("Think about NPUs.");
         assertFalse(thought.thinking().isEmpty(), "a thinking model thinks by default: " + thought.text());
         assertFalse(thought.answer().contains("<think>"));
         assertTrue(thought.text().startsWith("<think>"));
         ChatSession chat = m.chat().thinking(false);
-        ChatReply first = chat.send("Hello, who are you?");
-        int afterFirst = chat.contextTokens();
-        assertTrue(afterFirst > first.result().tokenCount(), "prompt and answer are in the KV cache");
+        Completion first = chat.send("Hello, who are you?");
+        int afterFirst = m.kvCacheSize();
+        assertTrue(afterFirst > first.tokenCount(), "prompt and answer are in the KV cache");
         assertEquals("", first.thinking(), "thinking off");
-        chat.send("And what can you do?");
-        assertTrue(chat.contextTokens() > afterFirst, "the second turn adds to the history");
+        Completion second = chat.send("And what can you do?");
+        assertTrue(m.kvCacheSize() > afterFirst, "the second turn adds to the history");
+        assertTrue(second.promptTokens() < afterFirst, "only the new message was prefilled: "
+                + second.promptTokens() + " vs " + afterFirst);
+        assertEquals(4, chat.messages().size());
         chat.reset();
-        assertEquals(0, chat.contextTokens(), "no system prompt: reset empties the cache");
         assertNull(chat.lastReply());
+        assertTrue(chat.messages().isEmpty());
 
         chat.systemPrompt("You are a terse assistant.");
-        chat.send("Hi");
-        assertTrue(chat.contextTokens() > 0);
-        chat.reset();
-        int system = chat.contextTokens();
-        assertTrue(system > 5, "reset keeps the system prompt: " + system);
-        m.clearKvCache(false);
-        assertEquals(0, m.kvCacheSize());
-        ChatReply noThought = chat.send("Answer without thinking.");
+        Completion hi = chat.send("Hi");
+        assertTrue(hi.promptTokens() > first.promptTokens(), "a new conversation prefills the system prompt too");
+        Completion noThought = chat.send("Answer without thinking.");
         assertEquals("", noThought.thinking(), "a custom template with thinking off: " + noThought.text());
         assertFalse(noThought.answer().isBlank());
     }
 
     @Test
+    void aConversationThatDoesNotExtendTheCacheStartsOverAndNeverSeesAnotherOne() {
+        RkllmModel m = open(b -> b.maxNewTokens(24));
+        ChatSession a = m.chat().thinking(false);
+        a.send("Tell me about NPUs.");
+        Completion a2 = a.send("And about GPUs?");
+        LlmRequest again = LlmRequest.builder().messages(a.messages().subList(0, 3)).thinking(false).build();
+        // Another conversation in between resets the KV cache to itself...
+        m.chat().thinking(false).systemPrompt("You are a pirate.").send("Greet me.");
+        Completion replayed = m.generate(again);
+        assertTrue(replayed.promptTokens() > a2.promptTokens() + 10,
+                "the whole history was prefilled again: " + replayed.promptTokens() + " vs " + a2.promptTokens());
+        // ...and what a request gets does not depend on what ran before it.
+        m.chat().thinking(false).send("Something else entirely, at length, to fill the cache.");
+        Completion replayedAgain = m.generate(again);
+        assertEquals(replayed.text(), replayedAgain.text());
+        assertEquals(replayed.promptTokens(), replayedAgain.promptTokens());
+        assertEquals(replayed.promptTokens() + replayed.tokenCount(), m.kvCacheSize(), "only this conversation is cached");
+    }
+
+    @Test
+    void stopSequencesEndTheAnswerBeforeTheMatch() {
+        RkllmModel m = open(b -> b.maxNewTokens(60));
+        LlmRequest plain = LlmRequest.builder().message(ChatMessage.user("Tell me about NPUs.")).thinking(false).build();
+        String full = m.generate(plain).text();
+        assertTrue(full.length() > 20, full);
+        String stop = full.substring(full.length() / 2, full.length() / 2 + 3);
+        StringBuilder streamed = new StringBuilder();
+        Completion c = m.generate(plain.toBuilder().stop(List.of(stop)).build(), TokenListener.onText(streamed::append));
+        assertEquals(full.substring(0, full.indexOf(stop)), c.text());
+        assertEquals(c.text(), streamed.toString(), "the listener saw exactly the answer");
+        assertEquals(Outcome.FINISHED, c.outcome());
+        assertEquals(FinishReason.STOP, c.finishReason());
+        Completion limited = m.generate(plain.toBuilder().maxNewTokens(5).build());
+        assertEquals(FinishReason.LENGTH, limited.finishReason());
+        assertEquals(5, limited.tokenCount());
+    }
+
+    @Test
+    void theLlmApiStreamsAndCancels() throws Exception {
+        RkllmModel m = open(b -> b.maxNewTokens(40));
+        LanguageModel lm = m;
+        assertEquals("rkllm", lm.info().backend());
+        assertTrue(lm.info().emulator());
+        assertTrue(lm.info().runtimeVersion().contains("emulator"), lm.info().runtimeVersion());
+        LlmRequest r = LlmRequest.prompt("Tell me about NPUs.");
+        List<Token> tokens = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        lm.stream(r).subscribe(new java.util.concurrent.Flow.Subscriber<>() {
+            @Override
+            public void onSubscribe(java.util.concurrent.Flow.Subscription s) {
+                s.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            public void onNext(Token t) {
+                tokens.add(t);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                done.countDown();
+            }
+
+            @Override
+            public void onComplete() {
+                done.countDown();
+            }
+        });
+        assertTrue(done.await(30, java.util.concurrent.TimeUnit.SECONDS));
+        String streamed = tokens.stream().map(Token::text).collect(java.util.stream.Collectors.joining());
+        assertEquals(lm.generate(r).text(), streamed);
+
+        java.util.concurrent.CountDownLatch firstToken = new java.util.concurrent.CountDownLatch(1);
+        var future = lm.generateAsync(r, new TokenListener() {
+            @Override
+            public void onToken(String text, int tokenId) {
+                firstToken.countDown();
+                try {
+                    Thread.sleep(5);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        assertTrue(firstToken.await(30, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(future.cancel(true));
+        assertThrows(java.util.concurrent.CancellationException.class, future::join);
+        Completion after = lm.generate(r);
+        assertEquals(Outcome.FINISHED, after.outcome(), "the model serves the next request");
+    }
+
+    @Test
     void functionToolsProduceParsedCallsAndToolResultsGoBackWithRoleTool() {
         RkllmModel m = open(b -> b.maxNewTokens(120));
-        String tools = """
-                [{"type": "function", "function": {"name": "get_weather", "description": "Weather of a city",
-                  "parameters": {"type": "object", "properties": {"city": {"type": "string"},
-                  "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}}, "required": ["city", "unit"]}}}]
-                """;
-        ChatSession chat = m.chat().thinking(false).tools("You are a helpful assistant.", tools);
-        ChatReply call = chat.send("What is the get_weather for Paris today?");
+        ToolSpec weather = new ToolSpec("get_weather", "Weather of a city", json("""
+                {"type": "object", "properties": {"city": {"type": "string"},
+                  "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]}}, "required": ["city", "unit"]}
+                """));
+        ChatSession chat = m.chat().thinking(false).systemPrompt("You are a helpful assistant.").tools(List.of(weather));
+        Completion call = chat.send("What is the get_weather for Paris today?");
         assertTrue(call.hasToolCalls(), call.text());
+        assertEquals(FinishReason.TOOL_CALLS, call.finishReason());
         ToolCall tc = call.toolCalls().get(0);
         assertEquals("get_weather", tc.name());
         assertEquals("celsius", tc.argument("unit"), "the first enum value");
         assertNotNull(tc.argument("city"));
-        ChatReply answer = chat.sendToolResult("{\"temperature\": 21, \"sky\": \"clear\"}", GenerationListener.NONE);
+        Completion answer = chat.sendToolResult("{\"temperature\": 21, \"sky\": \"clear\"}", "get_weather",
+                TokenListener.NONE);
         assertFalse(answer.hasToolCalls());
         assertTrue(answer.answer().contains("21"), "the model used the tool's result: " + answer.answer());
-        ChatReply both = chat.sendToolResults(List.of("{\"a\": 1}", "not json"), GenerationListener.NONE);
+        List<ChatMessage> two = new java.util.ArrayList<>(chat.messages());
+        two.add(ChatMessage.user("What is the get_weather for Oslo?"));
+        Completion second = m.generate(LlmRequest.builder().messages(two).tools(List.of(weather)).thinking(false).build());
+        assertTrue(second.hasToolCalls());
+        List<ChatMessage> results = new java.util.ArrayList<>(two);
+        results.add(ChatMessage.assistant(second));
+        results.add(ChatMessage.tool("{\"a\": 1}", null, "get_weather"));
+        results.add(ChatMessage.tool("not json", null, "get_weather"));
+        Completion both = m.generate(LlmRequest.builder().messages(results).tools(List.of(weather)).thinking(false)
+                .build());
         assertFalse(both.answer().isBlank());
 
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> m.setFunctionTools("s", "{\"not\": \"an array\"}", "tool_response"));
         assertTrue(e.getMessage().contains("JSON array"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> m.setFunctionTools("s", "[oops", "tool_response"));
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode json(String text) {
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(text);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     @Test

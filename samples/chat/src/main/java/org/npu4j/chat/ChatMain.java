@@ -7,20 +7,21 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.npu4j.Emulator;
+import java.util.function.Supplier;
 import org.npu4j.NpuException;
-import org.npu4j.rkllm.ChatSession;
-import org.npu4j.rkllm.GenerationListener;
-import org.npu4j.rkllm.GenerationResult;
+import org.npu4j.llm.ChatSession;
+import org.npu4j.llm.Completion;
+import org.npu4j.llm.LanguageModel;
+import org.npu4j.llm.LoadOptions;
+import org.npu4j.llm.Sampling;
+import org.npu4j.llm.TokenListener;
 import org.npu4j.rkllm.RkllmAbi;
-import org.npu4j.rkllm.RkllmModel;
-import org.npu4j.rkllm.RkllmRuntime;
 import org.npu4j.tuning.CpuList;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code npu4j-chat}: chat with an LLM on a Rockchip NPU through the RKLLM runtime, or on npu4j's
@@ -32,14 +33,16 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "npu4j-chat", mixinStandardHelpOptions = true, versionProvider = ChatMain.Version.class,
         sortOptions = false, usageHelpAutoWidth = true,
-        description = {"Chat with an LLM on a Rockchip NPU (RKLLM runtime), or on npu4j's emulated runtime.",
+        description = {"Chat with an LLM on a Rockchip NPU (RKLLM runtime) or an Axera AX650N card (AXCL runtime),"
+                + " or on npu4j's emulated runtimes.",
                 "Interactive commands: /reset, /stats, /system TEXT, /exit (Ctrl-C stops an answer, Ctrl-D quits)."})
 public final class ChatMain implements Callable<Integer> {
     /** The default emulator profile: Qwen3-0.6B w8a8 on an RK3588 at fixed maximum frequencies. */
     static final String DEFAULT_PROFILE = "rk3588-qwen3-0.6b-w8a8";
 
     @Option(names = "--model", paramLabel = "FILE",
-            description = "Model file (.rkllm; with --emulator an emulator descriptor, default: the profile's).")
+            description = "Model: an .rkllm file (RKLLM) or an ax-llm package directory (AXCL); with --emulator an"
+                    + " emulator descriptor or package (default: the profile's).")
     Path model;
 
     @Option(names = "--library", paramLabel = "FILE",
@@ -48,7 +51,8 @@ public final class ChatMain implements Callable<Integer> {
     Path library;
 
     @Option(names = "--emulator", arity = "0..1", fallbackValue = DEFAULT_PROFILE, paramLabel = "PROFILE",
-            description = "Run on npu4j's emulated RKLLM runtime with a device profile (default: ${FALLBACK-VALUE}).")
+            description = "Run on npu4j's emulated runtimes with a device profile (default: ${FALLBACK-VALUE};"
+                    + " --emulator=list shows them all).")
     String emulator;
 
     @Option(names = "--abi", paramLabel = "1.2|1.3",
@@ -120,17 +124,24 @@ public final class ChatMain implements Callable<Integer> {
         if (prompt != null && prompt.isBlank()) {
             throw new IllegalArgumentException("--prompt is empty: give the question to answer");
         }
-        if (model != null && !Files.isRegularFile(model)) {
-            throw new IllegalArgumentException("--model " + model + ": no such file");
+        if (model != null && !Files.exists(model)) {
+            throw new IllegalArgumentException("--model " + model + ": no such file or directory");
         }
-        RkllmModel.Builder builder;
-        try {
-            builder = builder();
-        } catch (NpuException e) {
-            throw new NpuException(e.getMessage() + (emulator == null
-                    ? "\nTo try npu4j-chat without an NPU: npu4j-chat --emulator" : ""), e);
+        if ("list".equals(emulator)) {
+            LanguageModel.emulatorProfiles().forEach(out::println);
+            out.flush();
+            return 0;
         }
-        RkllmModel m = Loader.load(builder, describe(), verbose, err);
+        LoadOptions options = options();
+        Supplier<LanguageModel> opener = () -> {
+            try {
+                return open(options);
+            } catch (NpuException e) {
+                throw new NpuException(e.getMessage() + (emulator == null
+                        ? "\nTo try npu4j-chat without an NPU: npu4j-chat --emulator" : ""), e);
+            }
+        };
+        LanguageModel m = Loader.load(opener, describe(), verbose, err);
         try {
             ChatSession chat = m.chat().thinking(!noThink);
             if (system != null) {
@@ -149,69 +160,49 @@ public final class ChatMain implements Callable<Integer> {
 
     /** {@code --prompt}: the answer streamed to stdout, the statistics line to stderr. */
     private int answerOnce(ChatSession chat, PrintWriter out, PrintWriter err) {
-        GenerationResult r = chat.send(prompt, GenerationListener.onText(t -> {
+        Completion r = chat.send(prompt, TokenListener.onText(t -> {
             out.print(t);
             out.flush();
-        })).result();
+        }));
         out.println();
         out.flush();
-        err.println(Stats.line(r, chat.model().isEmulator()));
+        err.println(Stats.line(r, chat.model().info().emulator()));
         err.flush();
         return 0;
     }
 
-    private RkllmModel.Builder builder() {
-        RkllmAbi chosenAbi = abi == null ? null : RkllmAbi.of(abi);
-        RkllmRuntime runtime;
-        Path modelFile = model;
-        if (emulator != null) {
-            if (library != null) {
-                throw new IllegalArgumentException("--emulator and --library exclude each other: the emulator is a library");
-            }
-            runtime = RkllmRuntime.emulator(chosenAbi != null ? chosenAbi : RkllmAbi.V1_3);
-            if (modelFile == null) {
-                modelFile = emulatorModel(emulator);
-            }
-        } else {
-            if (modelFile == null) {
-                throw new IllegalArgumentException("--model FILE is required (or --emulator to run on npu4j's emulated"
-                        + " runtime)");
-            }
-            runtime = library != null ? RkllmRuntime.load(library, chosenAbi) : loadFromSearchPath(chosenAbi);
+    private LoadOptions options() {
+        LoadOptions o = LoadOptions.DEFAULTS.withContextLength(context).withMaxNewTokens(maxNewTokens)
+                .withSampling(new Sampling(temperature, topP, topK, null, null, null, null));
+        if (abi != null) {
+            o = o.withOption("rkllm.abi", RkllmAbi.of(abi).version());
         }
-        RkllmModel.Builder b = RkllmModel.builder(modelFile).runtime(runtime).maxContextLen(context)
-                .maxNewTokens(maxNewTokens);
         if (cpus != null) {
-            b.cpuMask(cpuMask(cpus));
+            o = o.withOption("rkllm.cpus", "0x" + Integer.toHexString(cpuMask(cpus)));
         }
-        if (temperature != null) {
-            b.temperature(temperature);
+        if (emulator != null && library != null) {
+            throw new IllegalArgumentException("--emulator and --library exclude each other: the emulator is a library");
         }
-        if (topK != null) {
-            b.topK(topK);
-        }
-        if (topP != null) {
-            b.topP(topP);
-        }
-        return b;
+        return o.withLibrary(library);
     }
 
-    private static RkllmRuntime loadFromSearchPath(RkllmAbi chosenAbi) {
-        if (chosenAbi != null) {
-            System.setProperty(RkllmRuntime.ABI_PROPERTY, chosenAbi.version());
+    private LanguageModel open(LoadOptions o) {
+        if (emulator != null) {
+            if (model != null) {
+                return LanguageModel.open(model, o.withEmulator(true));
+            }
+            List<String> profiles = LanguageModel.emulatorProfiles();
+            String profile = emulator.endsWith(".model") ? emulator.substring(0, emulator.length() - 6) : emulator;
+            if (!profiles.contains(profile)) {
+                throw new IllegalArgumentException("no emulator profile '" + emulator + "'; available: " + profiles);
+            }
+            return LanguageModel.openEmulator(profile, o);
         }
-        return RkllmRuntime.load();
-    }
-
-    /** The descriptor of an emulator profile: {@code rk3588-qwen3-0.6b-w8a8} or its file name. */
-    static Path emulatorModel(String profile) {
-        String file = profile.endsWith(".model") ? profile : profile + ".model";
-        List<String> models = Emulator.models("rkllm").stream().filter(n -> n.endsWith(".model")).toList();
-        if (!models.contains(file)) {
-            throw new IllegalArgumentException("no emulator profile '" + profile + "'; available: "
-                    + models.stream().map(n -> n.substring(0, n.length() - ".model".length())).toList());
+        if (model == null) {
+            throw new IllegalArgumentException("--model PATH is required (or --emulator to run on npu4j's emulated"
+                    + " runtimes)");
         }
-        return Emulator.model("rkllm", file);
+        return LanguageModel.open(model, o);
     }
 
     /** {@code --cpus}: a CPU list ({@code 4-7}, {@code 0,2}) or a hex mask ({@code 0xf0}). */

@@ -3,13 +3,14 @@ package org.npu4j.chat;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.List;
-import org.npu4j.rkllm.RkllmModel;
+import java.util.function.Supplier;
+import org.npu4j.llm.LanguageModel;
 
 /** Loads the model with a spinner, keeping the runtime's load log quiet unless asked for. */
 final class Loader {
     private Loader() {}
 
-    static RkllmModel load(RkllmModel.Builder builder, String what, boolean verbose, PrintWriter err) {
+    static LanguageModel load(Supplier<LanguageModel> opener, String what, boolean verbose, PrintWriter err) {
         NativeStderr capture = verbose ? null : NativeStderr.capture();
         PrintStream spinnerOut = null;
         if (capture != null) {
@@ -19,7 +20,7 @@ final class Loader {
         }
         Spinner spinner = Spinner.start(spinnerOut, "Loading " + what);
         try {
-            return builder.load();
+            return opener.get();
         } finally {
             spinner.stop();
             if (capture != null) {
@@ -35,7 +36,7 @@ final class Loader {
     }
 
     /** Closes the model, keeping the runtime's destroy log quiet unless asked for (warnings still show). */
-    static void close(RkllmModel model, boolean verbose, PrintWriter err) {
+    static void close(LanguageModel model, boolean verbose, PrintWriter err) {
         NativeStderr capture = verbose ? null : NativeStderr.capture();
         try {
             model.close();

@@ -10,16 +10,15 @@ import org.jline.reader.LineReaderBuilder;
 import org.jline.reader.UserInterruptException;
 import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
-import org.npu4j.rkllm.ChatReply;
-import org.npu4j.rkllm.ChatSession;
-import org.npu4j.rkllm.GenerationListener;
-import org.npu4j.rkllm.GenerationResult;
-import org.npu4j.rkllm.RkllmModel;
+import org.npu4j.llm.ChatSession;
+import org.npu4j.llm.Completion;
+import org.npu4j.llm.LanguageModel;
+import org.npu4j.llm.TokenListener;
 
 /**
  * The interactive chat: JLine line editing and history ({@code $HOME/.npu4j/chat_history}), answers
  * streamed as they are generated (a thinking model's {@code <think>} block in faint text), Ctrl-C
- * stops the current answer ({@code rkllm_abort}) and gives the prompt back, Ctrl-D or {@code /exit}
+ * stops the current answer ({@link LanguageModel#abort()}) and gives the prompt back, Ctrl-D or {@code /exit}
  * quits.
  */
 final class Repl {
@@ -33,7 +32,7 @@ final class Repl {
 
     Repl(ChatSession chat, boolean verbose) {
         this.chat = chat;
-        this.emulator = chat.model().isEmulator();
+        this.emulator = chat.model().info().emulator();
     }
 
     int run() throws IOException {
@@ -43,7 +42,7 @@ final class Repl {
             PrintWriter w = terminal.writer();
             boolean ansi = !Terminal.TYPE_DUMB.equals(terminal.getType())
                     && !Terminal.TYPE_DUMB_COLOR.equals(terminal.getType());
-            RkllmModel model = chat.model();
+            LanguageModel model = chat.model();
             terminal.handle(Terminal.Signal.INT, signal -> {
                 if (answering.get()) {
                     model.abort();
@@ -80,9 +79,9 @@ final class Repl {
 
     private void answer(String message, PrintWriter w, boolean ansi) {
         answering.set(true);
-        ChatReply reply;
+        Completion r;
         try {
-            reply = chat.send(message, new Printer(w, ansi));
+            r = chat.send(message, new Printer(w, ansi));
         } catch (RuntimeException e) {
             w.println();
             w.println("npu4j-chat: " + e.getMessage());
@@ -91,7 +90,6 @@ final class Repl {
         } finally {
             answering.set(false);
         }
-        GenerationResult r = reply.result();
         answers++;
         tokens += r.tokenCount();
         w.println();
@@ -146,7 +144,7 @@ final class Repl {
     }
 
     /** Streams the answer; the thinking block in faint text on an ANSI terminal. */
-    private static final class Printer implements GenerationListener {
+    private static final class Printer implements TokenListener {
         private final PrintWriter w;
         private final boolean ansi;
 

@@ -3,14 +3,14 @@ package org.npu4j.chat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.npu4j.llm.Completion;
+import org.npu4j.llm.GenerationTimings;
+import org.npu4j.llm.LanguageModel;
+import org.npu4j.llm.ModelInfo;
+import org.npu4j.llm.Outcome;
+import org.npu4j.llm.PerfStats;
 import org.npu4j.metrics.LatencySnapshot;
 import org.npu4j.metrics.Stage;
-import org.npu4j.rkllm.GenerationResult;
-import org.npu4j.rkllm.GenerationTimings;
-import org.npu4j.rkllm.Outcome;
-import org.npu4j.rkllm.PerfStats;
-import org.npu4j.rkllm.RkllmModel;
-import org.npu4j.tuning.CpuList;
 
 /**
  * The lines that report results. On the emulated runtime every one of them ends with
@@ -25,7 +25,7 @@ final class Stats {
      * The line after an answer: TTFT and inter-token latency as measured by npu4j on the host, prefill
      * throughput as the runtime reports it, decode throughput as measured on the host.
      */
-    static String line(GenerationResult r, boolean emulator) {
+    static String line(Completion r, boolean emulator) {
         GenerationTimings t = r.timings();
         PerfStats p = r.perf();
         StringBuilder sb = new StringBuilder();
@@ -41,13 +41,14 @@ final class Stats {
     }
 
     /** {@code /stats}: the model and totals since it was loaded. */
-    static List<String> summary(RkllmModel m, int turns, long tokens) {
-        boolean emu = m.isEmulator();
+    static List<String> summary(LanguageModel m, int turns, long tokens) {
+        ModelInfo info = m.info();
+        boolean emu = info.emulator();
         LatencySnapshot s = m.latency().snapshot();
         List<String> lines = new ArrayList<>();
         lines.add(header(m));
-        lines.add(tag(String.format(Locale.ROOT, "%d answers, %d tokens generated, %d of %d context tokens in the KV"
-                + " cache", turns, tokens, m.kvCacheSize(), m.maxContextLen()), emu));
+        lines.add(tag(String.format(Locale.ROOT, "%d answers, %d tokens generated, context %d tokens", turns, tokens,
+                info.contextLength()), emu));
         if (s.count(Stage.TTFT) > 0) {
             lines.add(tag("TTFT p50 " + ms(s.percentileNanos(Stage.TTFT, 50)) + ", p99 "
                     + ms(s.percentileNanos(Stage.TTFT, 99)) + ", max " + ms(s.histogram(Stage.TTFT).getMaxValue()), emu));
@@ -65,13 +66,12 @@ final class Stats {
         return lines;
     }
 
-    /** Which model on which runtime and CPUs. */
-    static String header(RkllmModel m) {
-        String version = m.runtime().version().orElse("?");
-        return m.name() + " on RKLLM runtime " + version + " (ABI " + m.runtime().abi() + ")"
-                + (m.isEmulator() ? " " + EMULATOR + ": timings from a device profile, no NPU" : "")
-                + ", CPUs " + CpuList.format(CpuList.fromMask(Integer.toUnsignedLong(m.cpuMask()))) + ", context "
-                + m.maxContextLen() + " tokens";
+    /** Which model on which runtime and devices or CPUs. */
+    static String header(LanguageModel m) {
+        ModelInfo info = m.info();
+        return info.name() + " on " + info.description()
+                + (info.emulator() ? " " + EMULATOR + ": timings from a device profile, no NPU" : "")
+                + ", context " + info.contextLength() + " tokens";
     }
 
     static String tag(String line, boolean emulator) {

@@ -58,10 +58,15 @@ class ChatLauncherIT {
         assertEquals(1, r.exitCode());
         assertTrue(r.err().contains("RKLLM_RUN_ERROR"), r.err());
 
+        java.nio.file.Path rkllm = java.nio.file.Files.writeString(home.resolve("Qwen3-0.6B.rkllm"), "weights");
         r = Launcher.run(env("NPU4J_RKLLM_LIBRARY", home.resolve("missing.so").toString()), home,
-                "--model", Launcher.path().toString(), "--prompt", "x");
+                "--model", rkllm.toString(), "--prompt", "x");
         assertEquals(1, r.exitCode());
         assertTrue(r.err().contains("Tried:") && r.err().contains("npu4j-chat --emulator"), r.err());
+
+        r = Launcher.run(env(), home, "--model", Launcher.path().toString(), "--prompt", "x");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("is not a model of any backend") && r.err().contains(".rkllm"), r.err());
 
         r = Launcher.run(env(), home, "--version");
         assertEquals(0, r.exitCode());

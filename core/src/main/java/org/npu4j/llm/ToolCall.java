@@ -1,4 +1,4 @@
-package org.npu4j.rkllm;
+package org.npu4j.llm;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

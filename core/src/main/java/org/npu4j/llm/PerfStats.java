@@ -1,7 +1,8 @@
-package org.npu4j.rkllm;
+package org.npu4j.llm;
 
 /**
- * The runtime's own account of a run ({@code RKLLMPerfStat}, delivered with {@code RKLLM_RUN_FINISH}):
+ * The runtime's own account of a run (RKLLM: {@code RKLLMPerfStat}, delivered with {@code RKLLM_RUN_FINISH};
+ * AXCL LLM: npu4j's runner timing its prefill and decode loops):
  * prefill and generate (decode) stage times as the runtime measured them, without the host-side
  * costs npu4j measures in {@link GenerationTimings}.
  *

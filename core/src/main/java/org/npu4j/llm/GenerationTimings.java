@@ -1,4 +1,4 @@
-package org.npu4j.rkllm;
+package org.npu4j.llm;
 
 /**
  * What npu4j measured of one run on the host, in nanoseconds ({@link System#nanoTime()}), from the

@@ -1,0 +1,15 @@
+package org.npu4j.llm;
+
+/** What a loaded model (with its backend) can do beyond plain text generation. */
+public enum Capability {
+    /** Function calling: {@link LlmRequest#tools()} reach the model and its calls are parsed. */
+    TOOLS,
+    /** A thinking model: {@link LlmRequest#thinking()} switches its {@code <think>} block. */
+    THINKING,
+    /** Images in {@link ChatMessage}s reach a vision encoder. */
+    IMAGES,
+    /** {@link Sampling#seed()} is honoured (reproducible sampling). */
+    SEED,
+    /** A conversation that extends the previous one reuses the KV cache and prefills only the new tail. */
+    KV_REUSE
+}

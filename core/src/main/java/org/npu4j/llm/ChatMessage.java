@@ -1,0 +1,54 @@
+package org.npu4j.llm;
+
+import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One message of a conversation.
+ *
+ * @param role       who speaks
+ * @param content    the text (for {@link Role#TOOL}: the function's result, e.g. JSON as text); may be
+ *                   empty (an assistant message that only calls tools)
+ * @param thinking   an assistant's reasoning (the {@code <think>} block), or null; chat templates of
+ *                   thinking models drop it from earlier turns
+ * @param toolCalls  the function calls an assistant made (empty otherwise)
+ * @param toolCallId for {@link Role#TOOL}: the id of the call answered (OpenAI {@code tool_call_id}), or null
+ * @param name       for {@link Role#TOOL}: the function's name (Ollama {@code tool_name}), or null
+ */
+public record ChatMessage(Role role, String content, @Nullable String thinking, List<ToolCall> toolCalls,
+        @Nullable String toolCallId, @Nullable String name) {
+
+    public ChatMessage {
+        Objects.requireNonNull(role, "role");
+        Objects.requireNonNull(content, "content");
+        toolCalls = List.copyOf(toolCalls);
+        if (!toolCalls.isEmpty() && role != Role.ASSISTANT) {
+            throw new IllegalArgumentException("a " + role.wireName() + " message has tool calls: only assistant"
+                    + " messages may carry them");
+        }
+    }
+
+    public static ChatMessage system(String content) {
+        return new ChatMessage(Role.SYSTEM, content, null, List.of(), null, null);
+    }
+
+    public static ChatMessage user(String content) {
+        return new ChatMessage(Role.USER, content, null, List.of(), null, null);
+    }
+
+    public static ChatMessage assistant(String content) {
+        return new ChatMessage(Role.ASSISTANT, content, null, List.of(), null, null);
+    }
+
+    /** An assistant turn as a {@link Completion} produced it: answer, thinking and tool calls. */
+    public static ChatMessage assistant(Completion c) {
+        return new ChatMessage(Role.ASSISTANT, c.answer(), c.thinking().isEmpty() ? null : c.thinking(),
+                c.toolCalls(), null, null);
+    }
+
+    /** A function's result sent back to the model. */
+    public static ChatMessage tool(String content, @Nullable String toolCallId, @Nullable String name) {
+        return new ChatMessage(Role.TOOL, content, null, List.of(), toolCallId, name);
+    }
+}
