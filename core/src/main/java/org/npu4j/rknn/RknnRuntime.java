@@ -84,6 +84,15 @@ public final class RknnRuntime {
         return load(Emulator.library(Emulator.Runtime.RKNN));
     }
 
+    /**
+     * The version string in a {@code librknnrt.so} file, read without loading it (the text after
+     * {@code "librknnrt version: "} up to its closing parenthesis, e.g.
+     * {@code 2.3.2 (429f97ae6b@2025-04-09T09:09:27)}); empty if the file has none or cannot be read.
+     */
+    public static Optional<String> versionOf(Path library) {
+        return RknnNative.versionInFile(Objects.requireNonNull(library, "library"));
+    }
+
     /** The library file loaded. */
     public Path library() {
         return library.path();
