@@ -1,14 +1,15 @@
 cmake_minimum_required(VERSION 3.18)
 # Checks that an emulated runtime exports exactly the functions declared in its
-# ABI headers (native/include/<abi>) plus its npu4j_emulator_<abi>_* helpers: no
+# ABI headers (native/include/<abi>) plus its helpers (AXCL: npu4j_emulator_axcl_*
+# and npu4j_emu_axllm_*; RKNN: npu4j_emulator_rknn_*): no
 # declared function missing, no internal symbol leaking out.
 # Arguments: -DLIB=<library> -DHEADERS=<dir> -DHELPERS=<header> -DNM=<nm>
-#            -DPREFIX=<ABI function prefix> -DHELPER_PREFIX=<helper prefix> (default: AXCL's)
+#            -DPREFIX=<ABI function prefix> -DHELPER_PREFIX=<helper prefixes, ;-separated> (default: AXCL's)
 if(NOT PREFIX)
   set(PREFIX axcl)
 endif()
 if(NOT HELPER_PREFIX)
-  set(HELPER_PREFIX npu4j_emulator_axcl_)
+  set(HELPER_PREFIX "npu4j_emulator_axcl_;npu4j_emu_axllm_")
 endif()
 
 function(declared_functions file prefix out)
@@ -32,7 +33,11 @@ foreach(h IN LISTS headers)
   declared_functions(${h} "${PREFIX}" names)
   list(APPEND expected ${names})
 endforeach()
-declared_functions(${HELPERS} "${HELPER_PREFIX}" helpers)
+set(helpers)
+foreach(hp IN LISTS HELPER_PREFIX)
+  declared_functions(${HELPERS} "${hp}" found)
+  list(APPEND helpers ${found})
+endforeach()
 list(LENGTH expected n_abi)
 list(APPEND expected ${helpers})
 list(REMOVE_DUPLICATES expected)

@@ -21,4 +21,17 @@ if [ -z "$java" ]; then
     exit 1
   fi
 fi
-exec "$java" --enable-native-access=ALL-UNNAMED -cp "$here/@project.build.finalName@.jar:$here/lib/*" @launcher.main@ "$@"
+# The JVM options of samples/pom.xml (launcher.java.options), split on blanks.
+set -- @launcher.java.options@ --enable-native-access=ALL-UNNAMED -cp "$here/@project.build.finalName@.jar:$here/lib/*" @launcher.main@ "$@"
+# JDK 25 AOT cache (JEP 483/514/515: classes loaded and linked, method profiles), written next to the launcher by
+# the build's training run (NPU4J_AOT_TRAINING=1, see samples/pom.xml); NPU4J_AOT=off runs without it. A cache that
+# is missing, made by another JDK or for another class path is ignored by the JVM, whose messages about it (on
+# stdout) are turned off.
+aot="$here/@launcher.name@.aot"
+if [ -n "${NPU4J_AOT_TRAINING:-}" ]; then
+  rm -f -- "$aot"
+  set -- "-XX:AOTCacheOutput=$aot" "$@"
+elif [ -f "$aot" ] && [ "${NPU4J_AOT:-on}" != off ]; then
+  set -- "-XX:AOTCache=$aot" '-Xlog:aot*=off' '-Xlog:cds*=off' "$@"
+fi
+exec "$java" "$@"

@@ -9,6 +9,7 @@ module org.npu4j.core {
     requires org.npu4j.axcl.bindings;
     requires org.npu4j.rknn.bindings;
     requires org.slf4j;
+    requires ai.djl.tokenizers;
     requires transitive com.fasterxml.jackson.databind;
     requires transitive HdrHistogram;
     requires transitive jdk.jfr;
@@ -16,6 +17,7 @@ module org.npu4j.core {
 
     exports org.npu4j;
     exports org.npu4j.axcl;
+    exports org.npu4j.axcl.llm;
     exports org.npu4j.llm;
     exports org.npu4j.llm.spi;
     exports org.npu4j.metrics;
@@ -24,5 +26,6 @@ module org.npu4j.core {
     exports org.npu4j.tuning;
 
     uses org.npu4j.llm.spi.LanguageModelProvider;
-    provides org.npu4j.llm.spi.LanguageModelProvider with org.npu4j.internal.RkllmProvider;
+    provides org.npu4j.llm.spi.LanguageModelProvider with org.npu4j.internal.RkllmProvider,
+            org.npu4j.axcl.llm.AxclLlmProvider;
 }

@@ -43,6 +43,46 @@ const char *npu4j_emulator_axcl_finalize_report(void);
 /* 1 when p points into a live device allocation, else 0. */
 int npu4j_emulator_axcl_is_device_pointer(const void *p);
 
+/*
+ * AXCL calls of this process by kind (never reset; take differences around
+ * the code measured), -1 for an unknown kind. Kinds: "execute"
+ * (axclrtEngineExecute/ExecuteAsync that ran), "h2d", "d2h", "d2d"
+ * (axclrtMemcpy/MemcpyAsync by kind, 0-byte copies not counted),
+ * "device_other" (memset, memcmp), "pcie" (the sum of those five: the calls
+ * that cross the PCIe link) and "bind" (axclrtEngineSet{Input,Output}Buffer*,
+ * which stay on the host as in the real 3.10 runtime). Also printed in the
+ * axclFinalize line (calls_execute=... calls_bind=...).
+ */
+int64_t npu4j_emulator_axcl_call_count(const char *kind);
+
+/*
+ * Writes a complete emulated ax-llm model package (G3 layout: config.json,
+ * per-layer .axmodel descriptors, post model, bf16 embedding table,
+ * post_config.json, <arch>_tokenizer.txt, tokenizer.json,
+ * tokenizer_config.json, README.txt) into dir (created if missing; existing
+ * files are overwritten). Profiles: "qwen3-0.6b" (Qwen3-0.6B shapes: 28
+ * layers, H 1024, kv 1024, C 2559, P 128, vocab 151936; ~311 MB of
+ * embedding) and "tiny" (4 layers, H 128, kv 64, C 255, P 16, prefill names
+ * spelled NAME_<group>). Returns 0, or -1 with a message in
+ * npu4j_emu_axllm_error(). Needs no axclInit; thread-safe for distinct dirs.
+ */
+int npu4j_emu_axllm_write_package(const char *dir, const char *profile);
+
+/*
+ * Token ids of text in the vocabulary of an emulated package profile (added
+ * tokens literally, then an ASCII rendering of the Qwen2 pre-tokenizer and
+ * the BPE merges; for C tests and drivers, Java reads the package's
+ * tokenizer files). Writes at most cap ids, returns how many the text has
+ * (possibly > cap), -1 for an unknown profile.
+ */
+int npu4j_emu_axllm_encode(const char *profile, const char *text, int32_t *ids, int cap);
+
+/* Text of ids (NUL-terminated, truncated to cap - 1 bytes); returns the full length, -1 on bad arguments. */
+int npu4j_emu_axllm_decode(const char *profile, const int32_t *ids, int n, char *buf, int cap);
+
+/* Why the calling thread's last npu4j_emu_axllm_write_package failed ("" if it did not). */
+const char *npu4j_emu_axllm_error(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -220,7 +220,14 @@ struct ax_halloc {
 /* Models (emulator descriptors, see model.c and README.md)            */
 /* ------------------------------------------------------------------ */
 
-typedef enum { AX_COMPUTE_IDENTITY, AX_COMPUTE_AFFINE, AX_COMPUTE_HASH, AX_COMPUTE_YOLO } ax_compute;
+typedef enum {
+    AX_COMPUTE_IDENTITY,
+    AX_COMPUTE_AFFINE,
+    AX_COMPUTE_HASH,
+    AX_COMPUTE_YOLO,
+    AX_COMPUTE_AXLLM_LAYER, /* axllm_model.c */
+    AX_COMPUTE_AXLLM_POST
+} ax_compute;
 typedef enum { AX_YOLO_DFL_SPLIT, AX_YOLO_DFL_CONCAT, AX_YOLO_DECODED } ax_yolo_head;
 
 struct ax_tensor {
@@ -231,6 +238,7 @@ struct ax_tensor {
     int32_t dims[AX_MAX_GROUPS][AXCLRT_ENGINE_MAX_DIM_CNT];
     uint64_t size[AX_MAX_GROUPS]; /* bytes for batch 1 */
     uint64_t min_size;            /* smallest size over the groups */
+    bool suffixed[AX_MAX_GROUPS]; /* group g spells the name NAME_<g> (some ax-llm packages) */
 };
 
 struct ax_group {
@@ -250,6 +258,7 @@ struct ax_desc {
     double scale, bias, peak;
     int classes, reg_max;
     ax_yolo_head head;
+    int llm_layer, llm_special_base; /* axllm_layer / axllm_post parameters */
     int ngroups;
     struct ax_group groups[AX_MAX_GROUPS];
     int nin, nout;
@@ -311,6 +320,14 @@ int ax_compute_run(const struct ax_desc *d, int group, uint32_t batch, const uin
                    uint8_t *const *out, char *why, size_t whylen);
 /* Checks at load time that the tensors suit the compute kind. */
 int ax_compute_check(const struct ax_desc *d, char *why, size_t whylen);
+/* The emulated LLM layer and post model (axllm_model.c). */
+int ax_axllm_layer_check(const struct ax_desc *d, char *why, size_t whylen);
+int ax_axllm_layer_run(const struct ax_desc *d, int group, const uint8_t *const *in, uint8_t *const *out, char *why,
+                       size_t whylen);
+int ax_axllm_post_check(const struct ax_desc *d, char *why, size_t whylen);
+int ax_axllm_post_run(const struct ax_desc *d, const uint8_t *const *in, uint8_t *const *out);
+/* True when name is the tensor's name, or its NAME_<g> spelling for a group g that uses it. */
+bool ax_tensor_named(const struct ax_tensor *t, int ngroups, const char *name);
 
 /* ------------------------------------------------------------------ */
 /* Global state                                                        */
@@ -351,6 +368,12 @@ struct ax_state {
 };
 
 extern struct ax_state ax;
+
+/* AXCL calls by kind, process-wide (npu4j_emulator_axcl_call_count). */
+enum ax_call_kind { AX_CALL_EXECUTE, AX_CALL_H2D, AX_CALL_D2H, AX_CALL_D2D, AX_CALL_BIND, AX_CALL_OTHER_DEVICE, AX_CALL_KINDS };
+void ax_count_call(enum ax_call_kind k);
+/* Per-call fixed cost factor of the timing profile on a PCIe link (core.c, README "Calibration"). */
+double ax_profile_call_factor(ax_profile p);
 
 /* Process-wide counters that survive axclFinalize (fault injection counts them). */
 uint64_t ax_execute_count(void);
@@ -441,6 +464,7 @@ const ax_json *ax_json_get(const ax_json *obj, const char *key);
 axclError ax_config_defaults(struct ax_config *cfg);
 axclError ax_config_load(const char *path, struct ax_config *cfg);
 
-/* Float conversions: emu_float.h (native/emulator/common). */
+/* Float conversions, shared by the emulators (native/emulator/common). */
+#include "../../common/emu_float.h"
 
 #endif /* NPU4J_AXCL_AXEMU_H */

@@ -410,6 +410,8 @@ int ax_compute_check(const struct ax_desc *d, char *why, size_t whylen) {
         return 0;
     case AX_COMPUTE_HASH: return 0;
     case AX_COMPUTE_YOLO: return check_yolo(d, why, whylen);
+    case AX_COMPUTE_AXLLM_LAYER: return ax_axllm_layer_check(d, why, whylen);
+    case AX_COMPUTE_AXLLM_POST: return ax_axllm_post_check(d, why, whylen);
     }
     return -1;
 }
@@ -443,6 +445,18 @@ int ax_compute_run(const struct ax_desc *d, int group, uint32_t batch, const uin
         return 0;
     case AX_COMPUTE_HASH: run_hash(d, group, batch, in, out); return 0;
     case AX_COMPUTE_YOLO: return run_yolo(d, group, batch, in, out, why, whylen);
+    case AX_COMPUTE_AXLLM_LAYER:
+        if (batch != 1) {
+            snprintf(why, whylen, "compute axllm_layer runs at batch 1");
+            return -1;
+        }
+        return ax_axllm_layer_run(d, group, in, out, why, whylen);
+    case AX_COMPUTE_AXLLM_POST:
+        if (batch != 1) {
+            snprintf(why, whylen, "compute axllm_post runs at batch 1");
+            return -1;
+        }
+        return ax_axllm_post_run(d, in, out);
     }
     snprintf(why, whylen, "unknown compute kind");
     return -1;

@@ -23,7 +23,16 @@ struct ax_state ax = {
 
 /* Survive axclFinalize: "the Nth execute in the process". */
 static uint64_t g_executes;
-static char g_finalize_report[512];
+static char g_finalize_report[640];
+static uint64_t g_calls[AX_CALL_KINDS];
+
+void ax_count_call(enum ax_call_kind k) {
+    __atomic_add_fetch(&g_calls[k], 1, __ATOMIC_RELAXED);
+}
+
+static uint64_t calls(enum ax_call_kind k) {
+    return __atomic_load_n(&g_calls[k], __ATOMIC_RELAXED);
+}
 
 uint64_t ax_execute_count(void) {
     return __atomic_load_n(&g_executes, __ATOMIC_SEQ_CST);
@@ -81,6 +90,20 @@ static const struct ax_link_params LINKS[AX_LINK_COUNT] = {
 };
 
 static const char *const PROFILES[AX_PROFILE_COUNT] = {"default", "tuned", "native"};
+
+/* The fixed cost of a call that crosses the link, relative to the link's
+ * nominal round trip (0.3 ms on gen2x1): 0.502 ms with the CM3588's default
+ * host setup (IRQ on a little core, ondemand governor) and 0.2225 ms tuned,
+ * solved so that the vendor's call pattern gives the published Qwen3-0.6B
+ * rows (7.3 / 11.0 tok/s; shared/facts/boards.md; README.md "Calibration").
+ * The native profile runs on the card (link "native" costs nothing anyway). */
+double ax_profile_call_factor(ax_profile p) {
+    switch (p) {
+    case AX_PROFILE_DEFAULT: return 0.502 / 0.3;
+    case AX_PROFILE_TUNED: return 0.2225 / 0.3;
+    default: return 0.2225 / 0.3;
+    }
+}
 
 const struct ax_link_params *ax_link_params(ax_link link) {
     return &LINKS[link < AX_LINK_COUNT ? link : AX_LINK_GEN2X1];
@@ -571,10 +594,14 @@ axclError axclFinalize(void) {
     snprintf(g_finalize_report, sizeof g_finalize_report,
              "finalize live_device_allocations=%lld live_host_allocations=%lld live_contexts=%lld"
              " live_streams=%lld live_models=%lld live_engine_contexts=%lld live_io_infos=%lld live_ios=%lld"
-             " active_devices=%lld engine_inits=%lld executes=%llu",
+             " active_devices=%lld engine_inits=%lld executes=%llu calls_execute=%llu calls_h2d=%llu"
+             " calls_d2h=%llu calls_d2d=%llu calls_device_other=%llu calls_bind=%llu",
              live.device_allocations, live.host_allocations, live.contexts, live.streams, live.models,
              live.engine_contexts, live.io_infos, live.ios, active_devices_locked(), engine_inits_locked(),
-             (unsigned long long)ax_execute_count());
+             (unsigned long long)ax_execute_count(), (unsigned long long)calls(AX_CALL_EXECUTE),
+             (unsigned long long)calls(AX_CALL_H2D), (unsigned long long)calls(AX_CALL_D2H),
+             (unsigned long long)calls(AX_CALL_D2D), (unsigned long long)calls(AX_CALL_OTHER_DEVICE),
+             (unsigned long long)calls(AX_CALL_BIND));
     fprintf(stderr, AX_LOG_PREFIX "%s\n", g_finalize_report);
 
     ax_devices_release_all_locked(); /* streams (joins their threads) and contexts */
@@ -680,4 +707,21 @@ AX_EXPORT int npu4j_emulator_axcl_is_device_pointer(const void *p) {
     int r = ax.initialized && ax_dalloc_find(p, 1) != NULL;
     AX_UNLOCK();
     return r;
+}
+
+AX_EXPORT int64_t npu4j_emulator_axcl_call_count(const char *kind) {
+    if (!kind) {
+        return -1;
+    }
+    static const char *const NAMES[AX_CALL_KINDS] = {"execute", "h2d", "d2h", "d2d", "bind", "device_other"};
+    for (int k = 0; k < AX_CALL_KINDS; k++) {
+        if (strcmp(kind, NAMES[k]) == 0) {
+            return (int64_t)calls((enum ax_call_kind)k);
+        }
+    }
+    if (strcmp(kind, "pcie") == 0) {
+        return (int64_t)(calls(AX_CALL_EXECUTE) + calls(AX_CALL_H2D) + calls(AX_CALL_D2H) + calls(AX_CALL_D2D) +
+                         calls(AX_CALL_OTHER_DEVICE));
+    }
+    return -1;
 }

@@ -59,7 +59,7 @@ static int tensor_index(const struct ax_desc *d, bool input, const char *name) {
     int n = input ? d->nin : d->nout;
     const struct ax_tensor *t = input ? d->in : d->out;
     for (int i = 0; i < n; i++) {
-        if (strcmp(t[i].name, name) == 0) {
+        if (ax_tensor_named(&t[i], d->ngroups, name)) {
             return i;
         }
     }
@@ -868,20 +868,17 @@ static axclError set_buffer(axclrtEngineIO io, bool input, const char *name, uin
         rc = ax_fail(AXCL_ERR_ENGINE_INVALID_INDEX, fn, "%s index %u is not below %d", what, index,
                      input ? x->desc->nin : x->desc->nout);
     }
+    /* As the real 3.10 runtime: NULL IO or buffer, size 0 and a bad index are all it
+     * rejects here; it stores pointer and size without a device round trip. Whether
+     * the bytes a tensor uses are device memory is checked at execute. */
+    if (rc == AXCL_SUCC && size == 0) {
+        rc = ax_fail(AXCL_ERR_ENGINE_ILLEGAL_PARAM, fn, "%s %u: size is 0", what, index);
+    }
     if (rc == AXCL_SUCC) {
-        const struct ax_tensor *t = input ? &x->desc->in[index] : &x->desc->out[index];
-        if (size < t->min_size) {
-            rc = ax_fail(AXCL_ERR_ENGINE_ILLEGAL_PARAM, fn, "%s \"%s\" needs %llu bytes, the buffer has %llu", what,
-                         t->name, (unsigned long long)t->min_size, (unsigned long long)size);
-        } else if (!ax_dalloc_find(buf, size)) {
-            rc = ax_fail(AXCL_ERR_ENGINE_ILLEGAL_PARAM, fn,
-                         "%s \"%s\": %p + %llu bytes is not device memory (use axclrtMalloc, not host memory)", what,
-                         t->name, buf, (unsigned long long)size);
-        } else {
-            struct ax_binding *b = input ? &x->in[index] : &x->out[index];
-            b->ptr = (void *)buf;
-            b->size = size;
-        }
+        struct ax_binding *b = input ? &x->in[index] : &x->out[index];
+        b->ptr = (void *)buf;
+        b->size = size;
+        ax_count_call(AX_CALL_BIND);
     }
     AX_UNLOCK();
     return rc;
@@ -1078,16 +1075,26 @@ axclError ax_execute_locked(uint64_t model_id, uint64_t context_id, uint32_t gro
             return ax_fail(AXCL_ERR_ENGINE_NULL_POINTER, fn, "%s \"%s\" has no buffer", input ? "input" : "output",
                            t->name);
         }
+        const char *what = input ? "input" : "output";
         if (b->size < need) {
             return ax_fail(AXCL_ERR_ENGINE_ILLEGAL_PARAM, fn,
-                           "%s \"%s\" needs %llu bytes in group %u at batch %u, its buffer has %llu",
-                           input ? "input" : "output", t->name, (unsigned long long)need, group, x->batch,
-                           (unsigned long long)b->size);
+                           "%s \"%s\": the bound size %llu is smaller than the %llu bytes group %u uses at batch %u",
+                           what, t->name, (unsigned long long)b->size, (unsigned long long)need, group, x->batch);
         }
         uint8_t *sh = ax_shadow(b->ptr, need);
         if (!sh) {
-            return ax_fail(AXCL_ERR_ENGINE_ILLEGAL_PARAM, fn, "the buffer of %s \"%s\" (%p) was freed",
-                           input ? "input" : "output", t->name, b->ptr);
+            struct ax_dalloc *a = ax_dalloc_find(b->ptr, 1);
+            if (a) {
+                return ax_fail(AXCL_ERR_ENGINE_ILLEGAL_PARAM, fn,
+                               "%s \"%s\": the %llu bytes group %u uses from %p run past the end of its device"
+                               " allocation (%p, %llu bytes; the buffer starts at offset %llu)",
+                               what, t->name, (unsigned long long)need, group, b->ptr, (void *)a->addr,
+                               (unsigned long long)a->size, (unsigned long long)((uintptr_t)b->ptr - a->addr));
+            }
+            return ax_fail(AXCL_ERR_ENGINE_ILLEGAL_PARAM, fn,
+                           "%s \"%s\": %p is not in a live device allocation (host memory, or freed; bind"
+                           " axclrtMalloc memory)",
+                           what, t->name, b->ptr);
         }
         if (input) {
             in[i] = sh;
@@ -1099,6 +1106,7 @@ axclError ax_execute_locked(uint64_t model_id, uint64_t context_id, uint32_t gro
         return AXCL_SUCC; /* validation only (asynchronous submit) */
     }
     uint64_t n = ax_execute_count_next();
+    ax_count_call(AX_CALL_EXECUTE);
     long long fail_at = ax_env_fail_execute();
     if (fail_at >= 0 && (uint64_t)fail_at == n) {
         return ax_fail(AXCL_ERR_ENGINE_EXECUTE_FAIL, fn, "execute #%llu fails (NPU4J_EMULATOR_AXCL_FAIL_EXECUTE=%lld)",

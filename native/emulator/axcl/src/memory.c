@@ -379,7 +379,7 @@ static double transfer_ns(const struct ax_device *dev, size_t bytes) {
         return 0; /* delays off: skip the link lookup */
     }
     const struct ax_link_params *l = ax_link_params(ax_device_link(dev));
-    double ns = l->round_trip_ns;
+    double ns = l->round_trip_ns * ax_profile_call_factor(ax_device_profile(dev));
     if (l->bytes_per_s > 0) {
         ns += (double)bytes / l->bytes_per_s * 1e9;
     }
@@ -390,7 +390,7 @@ static double command_ns(const struct ax_device *dev) {
     if (!(ax_env_speed() > 0)) {
         return 0;
     }
-    return ax_link_params(ax_device_link(dev))->round_trip_ns;
+    return ax_link_params(ax_device_link(dev))->round_trip_ns * ax_profile_call_factor(ax_device_profile(dev));
 }
 
 static const char *kind_name(axclrtMemcpyKind k) {
@@ -450,6 +450,12 @@ axclError ax_memcpy_locked(void *dst, const void *src, size_t count, axclrtMemcp
     }
     memmove(d, s, count);
     switch (kind) {
+    case AXCL_MEMCPY_HOST_TO_DEVICE: ax_count_call(AX_CALL_H2D); break;
+    case AXCL_MEMCPY_DEVICE_TO_HOST: ax_count_call(AX_CALL_D2H); break;
+    case AXCL_MEMCPY_DEVICE_TO_DEVICE: ax_count_call(AX_CALL_D2D); break;
+    default: break;
+    }
+    switch (kind) {
     case AXCL_MEMCPY_HOST_TO_DEVICE:
         *delay_ns = transfer_ns(ddev, count);
         *link_dev = ddev;
@@ -483,6 +489,7 @@ axclError ax_memset_locked(void *dst, uint8_t value, size_t count, const char *f
         return rc;
     }
     memset(d, value, count);
+    ax_count_call(AX_CALL_OTHER_DEVICE);
     *delay_ns = command_ns(dev);
     *link_dev = dev;
     return AXCL_SUCC;
@@ -506,6 +513,7 @@ axclError ax_memcmp_locked(const void *a, const void *b, size_t count, const cha
     if (rc != AXCL_SUCC || !delay_ns || count == 0) {
         return rc;
     }
+    ax_count_call(AX_CALL_OTHER_DEVICE);
     *delay_ns = command_ns(dev);
     *link_dev = dev;
     /* Unequal memory is reported as a failed comparison. */

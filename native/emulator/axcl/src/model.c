@@ -310,12 +310,16 @@ static int add_tensor(struct ax_desc *d, int group, bool input, char **w, int n,
         for (int i = 0; i < *count; i++) {
             seen += list[i].ndims[group] > 0;
         }
-        if (seen >= *count || strcmp(list[seen].name, w[1]) != 0) {
+        char suffixed[AX_NAME_MAX + 16];
+        snprintf(suffixed, sizeof suffixed, "%s_%d", seen < *count ? list[seen].name : "", group);
+        bool alias = seen < *count && strcmp(suffixed, w[1]) == 0;
+        if (seen >= *count || (strcmp(list[seen].name, w[1]) != 0 && !alias)) {
             snprintf(why, whylen, "line %d: group \"%s\" must list the same %ss as the first group, in the same order",
                      line, d->groups[group].name, w[0]);
             return -1;
         }
         t = &list[seen];
+        t->suffixed[group] = alias;
         if (t->type != type || t->layout != layout) {
             snprintf(why, whylen, "line %d: %s \"%s\" changes type or layout between groups", line, w[0], w[1]);
             return -1;
@@ -343,8 +347,13 @@ static int parse_compute(struct ax_desc *d, char **w, int n, char *why, size_t w
         d->compute = AX_COMPUTE_HASH;
     } else if (strcmp(w[1], "yolo") == 0) {
         d->compute = AX_COMPUTE_YOLO;
+    } else if (strcmp(w[1], "axllm_layer") == 0) {
+        d->compute = AX_COMPUTE_AXLLM_LAYER;
+    } else if (strcmp(w[1], "axllm_post") == 0) {
+        d->compute = AX_COMPUTE_AXLLM_POST;
     } else {
-        snprintf(why, whylen, "line %d: unknown compute kind \"%s\" (identity, affine, hash, yolo)", line, w[1]);
+        snprintf(why, whylen, "line %d: unknown compute kind \"%s\" (identity, affine, hash, yolo, axllm_layer, axllm_post)",
+                 line, w[1]);
         return -1;
     }
     for (int i = 2; i < n; i++) {
@@ -363,6 +372,12 @@ static int parse_compute(struct ax_desc *d, char **w, int n, char *why, size_t w
         } else if ((v = kv(w[i], "reg_max"))) {
             bad = parse_int(v, 2, 64, &l);
             d->reg_max = (int)l;
+        } else if ((v = kv(w[i], "layer"))) {
+            bad = parse_int(v, 0, 4096, &l);
+            d->llm_layer = (int)l;
+        } else if ((v = kv(w[i], "special_base"))) {
+            bad = parse_int(v, 0, 100000000, &l);
+            d->llm_special_base = (int)l;
         } else if ((v = kv(w[i], "head"))) {
             if (strcmp(v, "dfl_split") == 0) {
                 d->head = AX_YOLO_DFL_SPLIT;
@@ -653,4 +668,18 @@ axclError ax_desc_load_file(const char *path, struct ax_desc **out, char *why, s
     }
     free(buf);
     return rc;
+}
+
+bool ax_tensor_named(const struct ax_tensor *t, int ngroups, const char *name) {
+    if (strcmp(t->name, name) == 0) {
+        return true;
+    }
+    size_t n = strlen(t->name);
+    if (strncmp(name, t->name, n) != 0 || name[n] != '_') {
+        return false;
+    }
+    char *end;
+    errno = 0;
+    long g = strtol(name + n + 1, &end, 10);
+    return errno == 0 && *end == '\0' && end != name + n + 1 && g > 0 && g < ngroups && t->suffixed[g];
 }

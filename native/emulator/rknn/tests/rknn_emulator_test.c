@@ -701,8 +701,13 @@ static void t_destroy_while_running(void) {
     set_input(ctx, img, 4096, RKNN_TENSOR_UINT8, RKNN_TENSOR_NHWC);
     struct pending p = {ctx, 99};
     pthread_t t;
+    uint64_t runs = npu4j_emulator_rknn_run_count();
     pthread_create(&t, NULL, slow_run, &p);
-    usleep(50000);
+    /* Wait (bounded) until the run is inside the runtime: it counts itself once it holds the context. */
+    for (int i = 0; i < 5000 && npu4j_emulator_rknn_run_count() == runs; i++) {
+        usleep(1000);
+    }
+    CHECK(npu4j_emulator_rknn_run_count() == runs + 1);
     OK(rknn_destroy(ctx)); /* waits for the pending run */
     CHECK(p.rc == RKNN_SUCC);
     pthread_join(t, NULL);

@@ -3,6 +3,13 @@ package org.npu4j;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URL;
@@ -12,7 +19,11 @@ import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -114,6 +125,118 @@ public final class Emulator {
             throw new UncheckedIOException("cannot list " + url, e);
         } catch (URISyntaxException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** Profiles of {@link #axllmPackage(String)}. */
+    public static final List<String> AXLLM_PROFILES = List.of("qwen3-0.6b", "tiny");
+
+    /**
+     * An emulated AX650N LLM package (Axera's ax-llm G3 layout: {@code config.json}, one
+     * {@code .axmodel} descriptor per decoder layer, the post model, the bf16 embedding table,
+     * {@code post_config.json}, {@code <arch>_tokenizer.txt}, {@code tokenizer.json},
+     * {@code tokenizer_config.json}), written by the AXCL emulator's
+     * {@code npu4j_emu_axllm_write_package} and cached: under the directory named by the system
+     * property {@code npu4j.emulator.cache}, else {@code java.io.tmpdir}, in
+     * {@code npu4j-axllm/<profile>-<digest of the emulator library>}, so a rebuilt emulator gets a
+     * fresh package. The model is a deterministic toy that only the emulator runs
+     * ({@code native/emulator/axcl/README.md}).
+     *
+     * @param profile {@code "qwen3-0.6b"} (Qwen3-0.6B shapes: 28 layers, hidden 1024, vocab 151936,
+     *                context 2559, prefill chunk 128; about 311 MB, written in a few seconds) or
+     *                {@code "tiny"} (4 layers, hidden 128, context 255, chunk 16; prefill tensor names
+     *                spelled {@code NAME_<group>}; under 1 MB)
+     * @return the package directory
+     * @throws NpuException for an unknown profile, or when the emulator cannot write the package
+     */
+    public static Path axllmPackage(String profile) {
+        checkProfile(profile);
+        Path lib = library(Runtime.AXCL);
+        String root = System.getProperty("npu4j.emulator.cache", System.getProperty("java.io.tmpdir"));
+        Path dir = Path.of(root, "npu4j-axllm", profile + "-" + digest(lib));
+        synchronized (Emulator.class) {
+            if (Files.isRegularFile(dir.resolve(COMPLETE))) {
+                return dir;
+            }
+            try {
+                Files.createDirectories(dir.getParent());
+                Path tmp = Files.createTempDirectory(dir.getParent(), profile + "-writing-");
+                write(lib, tmp, profile);
+                Files.writeString(tmp.resolve(COMPLETE), profile + "\n");
+                try {
+                    Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+                } catch (IOException e) {
+                    if (!Files.isRegularFile(dir.resolve(COMPLETE))) {
+                        throw e; // another process has not finished it either
+                    }
+                    deleteTree(tmp); // another process was first
+                }
+                return dir;
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot write the emulated " + profile + " package under " + dir, e);
+            }
+        }
+    }
+
+    /**
+     * Writes an emulated LLM package of {@code profile} into {@code dir} (created if missing; its
+     * files are overwritten), uncached; see {@link #axllmPackage(String)}.
+     *
+     * @return {@code dir}
+     * @throws NpuException for an unknown profile, or when the emulator cannot write the package
+     */
+    public static Path axllmPackage(String profile, Path dir) {
+        checkProfile(profile);
+        write(library(Runtime.AXCL), dir, profile);
+        return dir;
+    }
+
+    private static final String COMPLETE = ".npu4j-package-complete";
+
+    private static void checkProfile(String profile) {
+        if (!AXLLM_PROFILES.contains(profile)) {
+            throw new NpuException("No emulated LLM package profile '" + profile + "'; available: " + AXLLM_PROFILES);
+        }
+    }
+
+    private static void write(Path lib, Path dir, String profile) {
+        Linker linker = Linker.nativeLinker();
+        SymbolLookup symbols = SymbolLookup.libraryLookup(lib, Arena.global());
+        MethodHandle writePackage = linker.downcallHandle(symbols.findOrThrow("npu4j_emu_axllm_write_package"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS));
+        MethodHandle error = linker.downcallHandle(symbols.findOrThrow("npu4j_emu_axllm_error"),
+                FunctionDescriptor.of(ValueLayout.ADDRESS));
+        try (Arena arena = Arena.ofConfined()) {
+            int rc = (int) writePackage.invokeExact(arena.allocateFrom(dir.toString()), arena.allocateFrom(profile));
+            if (rc != 0) {
+                // The message lives in the calling thread's storage of the emulator.
+                MemorySegment why = ((MemorySegment) error.invokeExact()).reinterpret(4096);
+                throw new NpuException("The AXCL emulator could not write the " + profile + " package into " + dir
+                        + ": " + why.getString(0));
+            }
+        } catch (NpuException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    private static String digest(Path file) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file));
+            return HexFormat.of().formatHex(hash, 0, 8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 

@@ -89,7 +89,15 @@ public final class AxBinding extends AxHandle {
     private final String modelName;
 
     private MemorySegment io = MemorySegment.NULL;
+    /** The device buffers bound now (own or a bound {@link AxDeviceBuffer}'s address plus offset). */
     private final MemorySegment[] devIn;
+    /** The device buffers this binding allocated (null for an external binding's tensors). */
+    private final @Nullable MemorySegment[] ownDevIn;
+    private final @Nullable MemorySegment[] ownDevOut;
+    /** Bound device buffers, held so that they are not collected while bound. */
+    private final @Nullable AxDeviceBuffer[] boundIn;
+    private final @Nullable AxDeviceBuffer[] boundOut;
+    private final boolean external;
     private final MemorySegment[] hostIn;
     /**
      * The addresses of {@link #hostIn} and {@link #hostOut} as zero-length segments of the global scope,
@@ -116,7 +124,12 @@ public final class AxBinding extends AxHandle {
     private boolean freed;
 
     AxBinding(AxSession session, ShapeGroup group, int batchCapacity) {
+        this(session, group, batchCapacity, false);
+    }
+
+    AxBinding(AxSession session, ShapeGroup group, int batchCapacity, boolean external) {
         super(session);
+        this.external = external;
         this.session = session;
         this.model = session.model();
         this.ctx = model.device().context();
@@ -131,6 +144,10 @@ public final class AxBinding extends AxHandle {
         int nIn = group.inputs().size();
         int nOut = group.outputs().size();
         devIn = new MemorySegment[nIn];
+        ownDevIn = new MemorySegment[nIn];
+        ownDevOut = new MemorySegment[nOut];
+        boundIn = new AxDeviceBuffer[nIn];
+        boundOut = new AxDeviceBuffer[nOut];
         hostIn = new MemorySegment[nIn];
         hostInAddress = new MemorySegment[nIn];
         inSize = new long[nIn];
@@ -151,27 +168,35 @@ public final class AxBinding extends AxHandle {
                 TensorInfo t = group.inputs().get(i);
                 long capacity = Math.multiplyExact(t.byteSize(), (long) batchCapacity);
                 inSize[i] = t.byteSize();
+                inputIndex.put(t.name(), i);
+                in += t.byteSize();
+                if (external) {
+                    continue;
+                }
                 devIn[i] = Memory.mallocDevice(capacity, t);
+                ownDevIn[i] = devIn[i];
                 hostIn[i] = Memory.mallocHost(capacity, t).reinterpret(capacity, arena, null);
                 hostInAddress[i] = MemorySegment.ofAddress(hostIn[i].address());
                 AxclNative.check(Axcl.axclrtEngineSetInputBufferByIndex(io, i, devIn[i], capacity),
                         "axclrtEngineSetInputBufferByIndex", t);
-                inputIndex.put(t.name(), i);
-                in += t.byteSize();
             }
             Map<String, MemorySegment> views = new LinkedHashMap<>();
             for (int i = 0; i < nOut; i++) {
                 TensorInfo t = group.outputs().get(i);
                 long capacity = Math.multiplyExact(t.byteSize(), (long) batchCapacity);
                 outSize[i] = t.byteSize();
+                outputIndex.put(t.name(), i);
+                out += t.byteSize();
+                if (external) {
+                    continue;
+                }
                 devOut[i] = Memory.mallocDevice(capacity, t);
+                ownDevOut[i] = devOut[i];
                 hostOut[i] = Memory.mallocHost(capacity, t).reinterpret(capacity, arena, null);
                 hostOutAddress[i] = MemorySegment.ofAddress(hostOut[i].address());
                 AxclNative.check(Axcl.axclrtEngineSetOutputBufferByIndex(io, i, devOut[i], capacity),
                         "axclrtEngineSetOutputBufferByIndex", t);
-                outputIndex.put(t.name(), i);
                 views.put(t.name(), hostOut[i].asReadOnly());
-                out += t.byteSize();
             }
             outputViews = Collections.unmodifiableMap(views);
         } catch (RuntimeException e) {
@@ -209,6 +234,7 @@ public final class AxBinding extends AxHandle {
      */
     public MemorySegment input(int index) {
         ensureOpen();
+        ensureOwn();
         return hostIn[index];
     }
 
@@ -230,6 +256,7 @@ public final class AxBinding extends AxHandle {
      */
     public MemorySegment output(int index) {
         ensureOpen();
+        ensureOwn();
         return hostOut[index];
     }
 
@@ -249,12 +276,14 @@ public final class AxBinding extends AxHandle {
      */
     public MemorySegment inputDevice(int index) {
         ensureOpen();
+        ensureOwn();
         return devIn[index];
     }
 
     /** The device buffer of output {@code index}, an opaque handle as {@link #inputDevice(int)}. */
     public MemorySegment outputDevice(int index) {
         ensureOpen();
+        ensureOwn();
         return devOut[index];
     }
 
@@ -277,6 +306,27 @@ public final class AxBinding extends AxHandle {
      *                               runs
      */
     public void run() {
+        ensureOwn();
+        run(-1L, -1L);
+    }
+
+    /**
+     * Runs the model once, synchronously, copying only the chosen tensors between the pinned host
+     * buffers and the device: bit {@code i} of {@code copyInputs} copies input {@code i} to the device
+     * before the execution, bit {@code i} of {@code copyOutputs} copies output {@code i} back after it
+     * ({@code -1L} = all; tensors 0..63). Tensors left out keep whatever their device buffers hold: use
+     * it for tensors bound to {@link AxDeviceBuffer}s ({@link #setInput(int, AxDeviceBuffer, long)}) that
+     * stay on the device, e.g. an LLM's hidden state between layers. {@code run(0, 0)} is
+     * {@link #execute()}. Allocation-free; the latencies are recorded as for {@link #run()}.
+     *
+     * @throws IllegalStateException if a selected tensor has no host buffer (an external binding,
+     *                               {@link AxSession#bindExternal(int)}), or as {@link #run()}
+     * @throws AxclException         as {@link #run()}
+     */
+    public void run(long copyInputs, long copyOutputs) {
+        if (external && (copyInputs != 0 || copyOutputs != 0)) {
+            throw new IllegalStateException(this + " is an external binding: it has no host buffers to copy");
+        }
         enter();
         try {
             ctx.bind();
@@ -286,16 +336,24 @@ public final class AxBinding extends AxHandle {
                 event.begin();
             }
             long t0 = System.nanoTime();
-            for (int i = 0; i < devIn.length; i++) {
-                AxclNative.check(Axcl.axclrtMemcpy(devIn[i], hostInAddress[i], inSize[i], Memory.HOST_TO_DEVICE), "axclrtMemcpy",
-                        group.inputs().get(i));
+            if (copyInputs != 0) {
+                for (int i = 0; i < devIn.length; i++) {
+                    if ((copyInputs & (1L << i)) != 0) {
+                        AxclNative.check(Axcl.axclrtMemcpy(devIn[i], hostInAddress[i], inSize[i], Memory.HOST_TO_DEVICE),
+                                "axclrtMemcpy", group.inputs().get(i));
+                    }
+                }
             }
             long t1 = System.nanoTime();
             AxclNative.check(Axcl.axclrtEngineExecute(modelId, contextId, groupIndex, io), "axclrtEngineExecute", this);
             long t2 = System.nanoTime();
-            for (int i = 0; i < devOut.length; i++) {
-                AxclNative.check(Axcl.axclrtMemcpy(hostOutAddress[i], devOut[i], outSize[i], Memory.DEVICE_TO_HOST), "axclrtMemcpy",
-                        group.outputs().get(i));
+            if (copyOutputs != 0) {
+                for (int i = 0; i < devOut.length; i++) {
+                    if ((copyOutputs & (1L << i)) != 0) {
+                        AxclNative.check(Axcl.axclrtMemcpy(hostOutAddress[i], devOut[i], outSize[i], Memory.DEVICE_TO_HOST),
+                                "axclrtMemcpy", group.outputs().get(i));
+                    }
+                }
             }
             long t3 = System.nanoTime();
             latencyWriter.record(Stage.HOST_TO_DEVICE, t1 - t0);
@@ -306,6 +364,78 @@ public final class AxBinding extends AxHandle {
             }
         } finally {
             session.exit();
+        }
+    }
+
+    /**
+     * Executes the model once on whatever its device buffers hold, with no host copy: one
+     * {@code axclrtEngineExecute}. Allocation-free.
+     *
+     * @throws AxclException         if the execution fails
+     * @throws IllegalStateException as {@link #run()}, or if an external binding has unbound tensors
+     */
+    public void execute() {
+        run(0L, 0L);
+    }
+
+    /**
+     * Binds input {@code index} to {@code buffer} at byte {@code offset}, for the tensor's byte size
+     * ({@code axclrtEngineSetInputBufferByIndex}; stays on the host in the AXCL 3.10 runtime, crosses no
+     * link). Later calls read the tensor from there; the binding's own device buffer for it, if any, is
+     * kept but unused, and {@link #run()} still copies the host buffer into the bound one. Rebinding is
+     * allowed between calls (e.g. a KV cache row at a new offset per decoded token). Allocation-free.
+     *
+     * @throws IndexOutOfBoundsException if there is no such input, or the tensor's bytes from
+     *                                   {@code offset} run past the buffer
+     * @throws IllegalArgumentException  if the buffer is on another device
+     * @throws IllegalStateException     if the binding is closed or a call runs
+     * @throws AxclException             if the engine refuses the buffer
+     */
+    public void setInput(int index, AxDeviceBuffer buffer, long offset) {
+        bindBuffer(true, index, buffer, offset);
+    }
+
+    /** As {@link #setInput(int, AxDeviceBuffer, long)} for output {@code index} ({@code axclrtEngineSetOutputBufferByIndex}). */
+    public void setOutput(int index, AxDeviceBuffer buffer, long offset) {
+        bindBuffer(false, index, buffer, offset);
+    }
+
+    private void bindBuffer(boolean input, int index, AxDeviceBuffer buffer, long offset) {
+        Objects.requireNonNull(buffer, "buffer");
+        TensorInfo t = input ? group.inputs().get(index) : group.outputs().get(index);
+        if (buffer.device() != model.device()) {
+            throw new IllegalArgumentException(t + " of " + this + ": " + buffer + " is on another device");
+        }
+        long bytes = (input ? inSize : outSize)[index];
+        MemorySegment addr = buffer.at(offset, bytes, (input ? "input " : "output ") + t.name() + " of " + modelName);
+        enter();
+        try {
+            ctx.bind();
+            if (input) {
+                AxclNative.check(Axcl.axclrtEngineSetInputBufferByIndex(io, index, addr, bytes),
+                        "axclrtEngineSetInputBufferByIndex", t);
+                devIn[index] = addr;
+                boundIn[index] = buffer;
+            } else {
+                AxclNative.check(Axcl.axclrtEngineSetOutputBufferByIndex(io, index, addr, bytes),
+                        "axclrtEngineSetOutputBufferByIndex", t);
+                devOut[index] = addr;
+                boundOut[index] = buffer;
+            }
+        } finally {
+            session.exit();
+        }
+    }
+
+    /** True for a binding made by {@link AxSession#bindExternal(int)}: no buffers of its own. */
+    public boolean isExternal() {
+        return external;
+    }
+
+    private void ensureOwn() {
+        if (external) {
+            throw new IllegalStateException(this + " is an external binding: it has no host buffers (bind AxDeviceBuffers"
+                    + " with setInput/setOutput and call execute())");
         }
     }
 
@@ -338,6 +468,7 @@ public final class AxBinding extends AxHandle {
      */
     public Map<String, MemorySegment> run(Map<String, ?> inputs) {
         ensureOpen();
+        ensureOwn();
         Objects.requireNonNull(inputs, "inputs");
         List<String> missing = new ArrayList<>();
         for (TensorInfo t : group.inputs()) {
@@ -410,6 +541,7 @@ public final class AxBinding extends AxHandle {
      */
     public CompletableFuture<AxBinding> runAsync(Executor waiter) {
         Objects.requireNonNull(waiter, "waiter");
+        ensureOwn();
         enter();
         long t0;
         EngineCallEvent event;
@@ -597,8 +729,10 @@ public final class AxBinding extends AxHandle {
             failure = chain(failure, AxclNative.error(Axcl.axclrtEngineDestroyIO(io), "axclrtEngineDestroyIO", this));
             io = MemorySegment.NULL;
         }
-        failure = free(devIn, hostIn, failure);
-        failure = free(devOut, hostOut, failure);
+        failure = free(ownDevIn, hostIn, failure);
+        failure = free(ownDevOut, hostOut, failure);
+        java.util.Arrays.fill(boundIn, null);
+        java.util.Arrays.fill(boundOut, null);
         if (failure != null) {
             throw failure;
         }

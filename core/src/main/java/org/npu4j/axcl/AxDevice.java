@@ -275,6 +275,21 @@ public final class AxDevice extends AxHandle {
         }
     }
 
+    /**
+     * A device buffer of {@code bytes} bytes ({@code axclrtMalloc}, ordinary pages) that lives until it
+     * or this device is closed, independent of any binding: bind it to tensors of several
+     * {@link AxBinding}s ({@link AxBinding#setInput(int, AxDeviceBuffer, long)}), copy to, from and
+     * between such buffers with offsets. Its content is undefined until written.
+     *
+     * @param name names the buffer in messages
+     * @throws IllegalArgumentException if {@code bytes <= 0}
+     * @throws AxclException            if the device is out of memory
+     */
+    public AxDeviceBuffer allocate(long bytes, String name) {
+        ensureOpen();
+        return adopt(new AxDeviceBuffer(this, bytes, name));
+    }
+
     private interface DeviceQuery<T> {
         T query(MemorySegment deviceCopy, Arena arena);
     }

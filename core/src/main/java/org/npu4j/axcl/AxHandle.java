@@ -10,7 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Base of every owning AXCL handle (runtime, device, model, session, binding): one shared
+ * Base of every owning AXCL handle (runtime, device, model, session, binding, device buffer): one shared
  * {@link Arena} per handle, a parent, the live children, an idempotent {@link #close()} that closes
  * the children first (newest first), then the arena (so every segment the handle gave out is
  * invalid from then on), then the native resources.
@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe. {@link #close()} may be called from any thread and any number of times.
  */
 public abstract sealed class AxHandle implements AutoCloseable
-        permits AxclRuntime, AxDevice, AxModel, AxSession, AxBinding {
+        permits AxclRuntime, AxDevice, AxModel, AxSession, AxBinding, AxDeviceBuffer {
     private static final Logger LOG = LoggerFactory.getLogger(AxHandle.class);
 
     /** Memory owned by this handle: scratch structures and the views of host buffers it hands out. */

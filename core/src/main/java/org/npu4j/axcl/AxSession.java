@@ -93,6 +93,23 @@ public final class AxSession extends AxHandle {
     }
 
     /**
+     * A binding for one shape group with no buffers of its own: an engine IO object only. Bind every
+     * input and output to {@link AxDeviceBuffer}s ({@link AxBinding#setInput(int, AxDeviceBuffer, long)},
+     * {@link AxBinding#setOutput(int, AxDeviceBuffer, long)}) before {@link AxBinding#execute()}; it has
+     * no host buffers, so {@code input(i)}, {@code output(i)} and the copying runs throw. For chains
+     * of models whose tensors live in shared device buffers (an LLM's layers over one KV cache and one
+     * mask), where per-binding buffers would only waste device memory.
+     *
+     * @throws IndexOutOfBoundsException if the model has no such group
+     * @throws AxclException             if the engine cannot create the IO object
+     */
+    public AxBinding bindExternal(int group) {
+        ensureOpen();
+        ShapeGroup g = model.shapeGroup(group);
+        return adopt(new AxBinding(this, g, 1, true));
+    }
+
+    /**
      * The NPU cores of this context ({@code axclrtEngineGetContextAffinity}; bit N = core N). The AXCL
      * 3.x documentation marks context affinity as not supported yet; the runtime may answer with an
      * error.

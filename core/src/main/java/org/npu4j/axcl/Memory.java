@@ -11,6 +11,7 @@ final class Memory {
     static final int POLICY = Axcl.AXCL_MEM_MALLOC_NORMAL_ONLY();
     static final int HOST_TO_DEVICE = Axcl.AXCL_MEMCPY_HOST_TO_DEVICE();
     static final int DEVICE_TO_HOST = Axcl.AXCL_MEMCPY_DEVICE_TO_HOST();
+    static final int DEVICE_TO_DEVICE = Axcl.AXCL_MEMCPY_DEVICE_TO_DEVICE();
 
     private Memory() {}
 

@@ -125,7 +125,8 @@ class AxBindingTest {
 
     @Test
     void aBufferOfTheWrongSizeIsTheEnginesError() throws Throwable {
-        // Below the API: a raw IO with a too small device buffer is refused by the engine itself.
+        // Below the API: as the real 3.10 runtime, binding stores pointer and size (refusing only NULL,
+        // size 0 and a bad index); a too small buffer is the engine's error at execute.
         try (AxModel m = device.load(Emu.model("identity-small.model"));
              AxSession s = m.newSession();
              AxBinding b = s.bind();
@@ -135,6 +136,12 @@ class AxBindingTest {
             MemorySegment ioHandle = io.get(ValueLayout.ADDRESS, 0);
             try {
                 int rc = org.npu4j.axcl.ffi.Axcl.axclrtEngineSetInputBufferByIndex(ioHandle, 0, b.inputDevice(0), 512);
+                assertEquals(0, rc);
+                rc = org.npu4j.axcl.ffi.Axcl.axclrtEngineSetOutputBufferByIndex(ioHandle, 0, b.outputDevice(0), 1024);
+                assertEquals(0, rc);
+                rc = org.npu4j.axcl.ffi.Axcl.axclrtEngineExecute(m.id(), s.id(), 0, ioHandle);
+                assertEquals("runtime/ENGINE/ILLEGAL_PARAM (0x80300703)", AxclException.describe(rc));
+                rc = org.npu4j.axcl.ffi.Axcl.axclrtEngineSetInputBufferByIndex(ioHandle, 0, b.inputDevice(0), 0);
                 assertEquals("runtime/ENGINE/ILLEGAL_PARAM (0x80300703)", AxclException.describe(rc));
                 rc = org.npu4j.axcl.ffi.Axcl.axclrtEngineSetInputBufferByIndex(ioHandle, 5, b.inputDevice(0), 1024);
                 assertEquals("runtime/ENGINE/INVALID_INDEX (0x80300781)", AxclException.describe(rc));

@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
@@ -383,13 +382,9 @@ class RknnEmulatorTest {
         ProcessEnv.setenv("NPU4J_EMULATOR_RKNN_STALL_MS", "300");
         try (RknnModel m = rknn.open(RknnEmu.model("identity-small.model"));
              RknnBinding b = m.context().bind()) {
-            CountDownLatch started = new CountDownLatch(1);
-            Thread t = Thread.ofPlatform().start(() -> {
-                started.countDown();
-                b.run();
-            });
-            started.await();
-            Thread.sleep(50);
+            long runs = runCount();
+            Thread t = Thread.ofPlatform().start(b::run);
+            awaitRunStarted(runs);
             assertThrows(IllegalStateException.class, b::run);
             t.join();
         } finally {
@@ -445,22 +440,18 @@ class RknnEmulatorTest {
 
     @Test
     void closingWhileARunIsPendingWaitsForIt() throws Exception {
-        ProcessEnv.setenv("NPU4J_EMULATOR_RKNN_STALL_MS", "300");
+        ProcessEnv.setenv("NPU4J_EMULATOR_RKNN_STALL_MS", "1000");
         try {
             RknnModel m = rknn.open(RknnEmu.model("identity-small.model"));
             RknnBinding b = m.context().bind();
-            CountDownLatch started = new CountDownLatch(1);
-            CompletableFuture<Void> run = CompletableFuture.runAsync(() -> {
-                started.countDown();
-                b.run();
-            }, r -> Thread.ofPlatform().start(r));
-            started.await();
-            Thread.sleep(50);
+            long runs = runCount();
+            CompletableFuture<Void> run = CompletableFuture.runAsync(b::run, r -> Thread.ofPlatform().start(r));
+            awaitRunStarted(runs);
             long t0 = System.nanoTime();
             m.close();
             long waited = (System.nanoTime() - t0) / 1_000_000;
             run.get(10, TimeUnit.SECONDS); // the pending run completed normally
-            assertTrue(waited >= 150, "close returned after " + waited + " ms, before the pending run ended");
+            assertTrue(waited >= 500, "close returned after " + waited + " ms, before the pending 1000 ms run ended");
             assertThrows(IllegalStateException.class, b::run);
         } finally {
             ProcessEnv.unsetenv("NPU4J_EMULATOR_RKNN_STALL_MS");
@@ -482,6 +473,15 @@ class RknnEmulatorTest {
         } finally {
             ProcessEnv.unsetenv("NPU4J_EMULATOR_RKNN_FAIL_RUN");
         }
+    }
+
+    /** Waits (at most 10 s) until a run is inside the runtime: it counts itself once it holds its context. */
+    private static void awaitRunStarted(long before) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (runCount() == before && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        assertEquals(before + 1, runCount(), "the run did not start");
     }
 
     private static long runCount() {

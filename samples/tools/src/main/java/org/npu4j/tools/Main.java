@@ -5,17 +5,19 @@ import java.util.Arrays;
 import java.util.function.Function;
 import org.npu4j.NpuException;
 import org.npu4j.tuning.HostFiles;
+import org.npu4j.serve.ServeCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
  * The {@code npu4j} command line: {@code diagnose} explains a board's state and what to change,
  * {@code tune} changes it for as long as the command runs, {@code bench} measures models with and
- * without that tuning.
+ * without that tuning, {@code serve} serves LLMs over HTTP.
  */
 @Command(name = "npu4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-        description = "Diagnose, tune and benchmark an edge board for NPU inference (Rockchip RK3588/RK3576 NPU, Axera AX650N on PCIe).",
-        subcommands = {DiagnoseCommand.class, TuneCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        description = "Diagnose, tune, benchmark and serve an edge board for NPU inference (Rockchip RK3588/RK3576 NPU, Axera AX650N on PCIe).",
+        subcommands = {DiagnoseCommand.class, TuneCommand.class, BenchCommand.class, ServeCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Main {
     private final Function<Path, HostFiles> hostFiles;
 

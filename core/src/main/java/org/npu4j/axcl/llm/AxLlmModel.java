@@ -1,0 +1,497 @@
+package org.npu4j.axcl.llm;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Flow;
+import java.util.concurrent.SubmissionPublisher;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.npu4j.axcl.AxDevice;
+import org.npu4j.axcl.AxclRuntime;
+import org.npu4j.llm.Capability;
+import org.npu4j.llm.ChatMessage;
+import org.npu4j.llm.ChatMl;
+import org.npu4j.llm.Completion;
+import org.npu4j.llm.GenerationTimings;
+import org.npu4j.llm.LanguageModel;
+import org.npu4j.llm.LlmRequest;
+import org.npu4j.llm.ModelInfo;
+import org.npu4j.llm.Outcome;
+import org.npu4j.llm.PerfStats;
+import org.npu4j.llm.Role;
+import org.npu4j.llm.StopSequences;
+import org.npu4j.llm.Token;
+import org.npu4j.llm.TokenListener;
+import org.npu4j.metrics.LatencyRecorder;
+import org.npu4j.metrics.Stage;
+
+/**
+ * An ax-llm package ({@link AxLlmPackage}) running on an AX650N card through AXCL (or on npu4j's
+ * emulated AXCL runtime), behind {@link LanguageModel}. Opened by {@link LanguageModel#open} for a
+ * package directory, or by {@link #open(AxLlmPackage, AxclRuntime.Options, Options)}.
+ *
+ * <h2>Generation</h2>
+ * The conversation is rendered in ChatML ({@link ChatMl}; the package's {@code system_prompt} when the
+ * request has no system message, thinking as the request, else the package, says), tokenized, and
+ * compared with the token ids the KV cache holds: only the tokens after the common prefix are
+ * prefilled ({@link Capability#KV_REUSE}; a shorter common prefix just rewinds the cache). Then tokens
+ * are sampled on the host ({@link Sampler}: the package's {@code post_config.json}, overridden per
+ * request) and decoded one by one until a stop id of the tokenizer, the token limit or the context
+ * length ({@link #contextLength()}). A prompt that does not fit the context is an
+ * {@link IllegalArgumentException} naming both sizes; nothing is run.
+ *
+ * <h2>Threading</h2>
+ * Thread-safe. Every AXCL call runs on the model's own platform thread ({@code npu4j-axcl-llm}), which
+ * keeps the device context bound, one request after the other in arrival order; listeners are called
+ * there. Stops ({@link #abort()}, a cancelled future or subscription, {@link #close()}) take effect
+ * before the next decoded token.
+ */
+public final class AxLlmModel implements LanguageModel {
+    /**
+     * Settings of the runner.
+     *
+     * @param name         the model's name, or null for the package's {@code model_name}
+     * @param maxNewTokens tokens per answer when a request sets none; 0 = up to the context length
+     * @param kvStrategy   {@code "copy"} (default: device-to-device copy of new K/V rows, as ax-llm) or
+     *                     {@code "bind"} (decode binds {@code K_cache_out}/{@code V_cache_out} at the cache
+     *                     row: no copy; not confirmed on a board yet)
+     * @param deviceId     the AXCL device, or -1 for the first
+     */
+    public record Options(@Nullable String name, int maxNewTokens, String kvStrategy, int deviceId) {
+        public static final Options DEFAULTS = new Options(null, 0, "copy", -1);
+
+        public Options {
+            if (maxNewTokens < 0) {
+                throw new IllegalArgumentException("maxNewTokens = " + maxNewTokens + ": expected >= 0");
+            }
+            if (!kvStrategy.equals("copy") && !kvStrategy.equals("bind")) {
+                throw new IllegalArgumentException("axcl.kv = " + kvStrategy + ": expected copy or bind");
+            }
+        }
+    }
+
+    private final AxLlmPackage pkg;
+    private final AxclRuntime runtime;
+    private final LlmTokenizer tokenizer;
+    private final AxLlmEngine engine;
+    private final Sampler sampler;
+    private final ModelInfo info;
+    private final int maxNewTokens;
+    private final LatencyRecorder latency;
+    private final ExecutorService worker;
+    /** Token ids in the KV cache, [0, engine.position()); touched on the worker only. */
+    private final int[] cached;
+    private volatile @Nullable Run current;
+    private volatile boolean closed;
+
+    private AxLlmModel(AxLlmPackage pkg, AxclRuntime runtime, LlmTokenizer tokenizer, AxLlmEngine engine, Options o,
+            String name) {
+        this.pkg = pkg;
+        this.runtime = runtime;
+        this.tokenizer = tokenizer;
+        this.engine = engine;
+        this.sampler = new Sampler(pkg.vocab());
+        this.maxNewTokens = o.maxNewTokens();
+        this.latency = new LatencyRecorder(name);
+        this.cached = new int[engine.contextLength];
+        this.worker = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("npu4j-axcl-llm").unstarted(r));
+        StringBuilder caps = new StringBuilder();
+        for (int g = 1; g < engine.caps.length; g++) {
+            caps.append(g == 1 ? "" : "/").append(engine.caps[g]);
+        }
+        this.info = new ModelInfo(name, "axcl", runtime.runtimeVersion().full(), runtime.isEmulator(), pkg.dir(),
+                engine.contextLength, pkg.vocab(), engine.memoryBytes(),
+                EnumSet.of(Capability.TOOLS, Capability.THINKING, Capability.SEED, Capability.KV_REUSE),
+                "AXCL " + runtime.runtimeVersion().full() + (runtime.isEmulator() ? " (emulator)" : "") + ", "
+                        + engine.layerCount + " layers, context " + engine.contextLength + ", prefill chunk "
+                        + engine.chunk + ", prefill history " + caps + ", KV " + o.kvStrategy());
+    }
+
+    /**
+     * Loads {@code pkg} on a device of the AXCL runtime found through {@code runtimeOptions}
+     * ({@link AxclRuntime.Options#emulator()} for the emulator). On any failure everything loaded so far
+     * is released.
+     *
+     * @throws IllegalArgumentException naming the file and the key when the package's tensors disagree with
+     *                                  its description, or the tokenizer is of another format
+     * @throws org.npu4j.NpuException   if the runtime or a model fails to load
+     */
+    public static AxLlmModel open(AxLlmPackage pkg, AxclRuntime.Options runtimeOptions, Options options) {
+        Objects.requireNonNull(pkg, "pkg");
+        AxclRuntime rt = AxclRuntime.acquire(runtimeOptions);
+        LlmTokenizer tok = null;
+        AxLlmEngine eng = null;
+        try {
+            tok = LlmTokenizer.open(pkg.tokenizer());
+            AxDevice dev = options.deviceId() < 0 ? rt.device() : rt.device(options.deviceId());
+            eng = new AxLlmEngine(dev, pkg, options.kvStrategy().equals("bind") ? AxLlmEngine.KvStrategy.BIND
+                    : AxLlmEngine.KvStrategy.COPY);
+            if (tok.size() > pkg.vocab()) {
+                throw new IllegalArgumentException(pkg.tokenizer() + " (url_tokenizer_model): " + tok.size()
+                        + " tokens, more than tokens_embed_num " + pkg.vocab());
+            }
+            return new AxLlmModel(pkg, rt, tok, eng, options, options.name() != null ? options.name() : pkg.modelName());
+        } catch (RuntimeException e) {
+            if (eng != null) {
+                eng.close();
+            }
+            if (tok != null) {
+                tok.close();
+            }
+            rt.close();
+            throw e;
+        }
+    }
+
+    /** The package this model runs. */
+    public AxLlmPackage pkg() {
+        return pkg;
+    }
+
+    /** The context length C: cached, prompt and generated tokens together (layer 0's decode mask has C + 1 columns). */
+    public int contextLength() {
+        return engine.contextLength;
+    }
+
+    /** Tokens per prefill chunk P (layer 0's {@code indices} of group 1). */
+    public int prefillChunk() {
+        return engine.chunk;
+    }
+
+    /** History capacity of each prefill shape group 1.. (mask columns − P), in group order. */
+    public int[] prefillHistoryCapacities() {
+        return Arrays.copyOfRange(engine.caps, 1, engine.caps.length);
+    }
+
+    /** The tokenizer. */
+    public LlmTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** Tokens the KV cache holds now. */
+    public int cachedTokens() {
+        return engine.position();
+    }
+
+    @Override
+    public ModelInfo info() {
+        return info;
+    }
+
+    @Override
+    public Completion generate(LlmRequest request, TokenListener listener) {
+        CompletableFuture<Completion> f = generateAsync(request, listener);
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            f.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new CancellationException("interrupted while generating");
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof RuntimeException r) {
+                throw r;
+            }
+            if (c instanceof Error err) {
+                throw err;
+            }
+            throw new CompletionException(c);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Completion> generateAsync(LlmRequest request, TokenListener listener) {
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(listener, "listener");
+        if (closed) {
+            throw new IllegalStateException(info.name() + " is closed");
+        }
+        Run run = new Run(request, listener);
+        CompletableFuture<Completion> f = new CompletableFuture<>() {
+            @Override
+            public boolean cancel(boolean mayInterruptIfRunning) {
+                run.stop = true;
+                return super.cancel(mayInterruptIfRunning);
+            }
+        };
+        try {
+            worker.execute(() -> {
+                if (f.isDone()) {
+                    return;
+                }
+                try {
+                    f.complete(run.execute());
+                } catch (Throwable t) {
+                    f.completeExceptionally(t);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            throw new IllegalStateException(info.name() + " is closed");
+        }
+        return f;
+    }
+
+    @Override
+    public Flow.Publisher<Token> stream(LlmRequest request) {
+        Objects.requireNonNull(request, "request");
+        return subscriber -> {
+            SubmissionPublisher<Token> pub = new SubmissionPublisher<>(Runnable::run, 16);
+            CompletableFuture<?>[] run = new CompletableFuture<?>[1];
+            pub.subscribe(new Flow.Subscriber<>() {
+                @Override
+                public void onSubscribe(Flow.Subscription s) {
+                    subscriber.onSubscribe(new Flow.Subscription() {
+                        @Override
+                        public void request(long n) {
+                            s.request(n);
+                        }
+
+                        @Override
+                        public void cancel() {
+                            s.cancel();
+                            CompletableFuture<?> r = run[0];
+                            if (r != null) {
+                                r.cancel(true);
+                            }
+                        }
+                    });
+                }
+
+                @Override
+                public void onNext(Token item) {
+                    subscriber.onNext(item);
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    subscriber.onError(t);
+                }
+
+                @Override
+                public void onComplete() {
+                    subscriber.onComplete();
+                }
+            });
+            try {
+                run[0] = generateAsync(request, new TokenListener() {
+                    @Override
+                    public void onToken(String text, int tokenId) {
+                        if (pub.getNumberOfSubscribers() == 0) {
+                            abort();
+                            return;
+                        }
+                        pub.submit(new Token(text, tokenId));
+                    }
+                }).whenComplete((c, t) -> {
+                    if (t != null && !(t instanceof CancellationException)) {
+                        pub.closeExceptionally(t);
+                    } else {
+                        pub.close();
+                    }
+                });
+            } catch (RuntimeException e) {
+                pub.closeExceptionally(e);
+            }
+        };
+    }
+
+    @Override
+    public boolean abort() {
+        Run r = current;
+        if (r == null) {
+            return false;
+        }
+        r.stop = true;
+        return true;
+    }
+
+    @Override
+    public LatencyRecorder latency() {
+        return latency;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        abort();
+        worker.shutdown();
+        try {
+            while (!worker.awaitTermination(10, TimeUnit.SECONDS)) {
+                abort();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        RuntimeException failure = null;
+        for (AutoCloseable c : new AutoCloseable[] {engine, tokenizer, runtime}) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** The prompt text of a request: ChatML with the package's system prompt and thinking default. */
+    String render(LlmRequest r) {
+        List<ChatMessage> ms = r.messages();
+        if ((ms.isEmpty() || ms.get(0).role() != Role.SYSTEM) && pkg.systemPrompt() != null && !pkg.systemPrompt().isEmpty()) {
+            List<ChatMessage> with = new ArrayList<>(ms.size() + 1);
+            with.add(ChatMessage.system(pkg.systemPrompt()));
+            with.addAll(ms);
+            ms = with;
+        }
+        boolean thinking = r.thinking() != null ? r.thinking() : pkg.thinking() == null || pkg.thinking();
+        return ChatMl.render(ms, r.tools(), thinking);
+    }
+
+    /** One request, executed on the worker thread. */
+    private final class Run {
+        final LlmRequest request;
+        final TokenListener listener;
+        volatile boolean stop;
+
+        Run(LlmRequest request, TokenListener listener) {
+            this.request = request;
+            this.listener = listener;
+        }
+
+        Completion execute() {
+            if (closed || stop) {
+                return aborted();
+            }
+            current = this;
+            try {
+                return generateOnWorker();
+            } finally {
+                current = null;
+            }
+        }
+
+        private Completion aborted() {
+            return Completion.of(Outcome.ABORTED, false, "", new int[0], 0, PerfStats.NONE,
+                    new GenerationTimings(-1, 0, 0, 0, 0, 0, 0));
+        }
+
+        private Completion generateOnWorker() {
+            long t0 = System.nanoTime();
+            int[] ids = tokenizer.encode(render(request));
+            int ctx = engine.contextLength;
+            if (ids.length >= ctx) {
+                throw new IllegalArgumentException("the prompt has " + ids.length + " tokens: the context of "
+                        + info.name() + " is " + ctx + " tokens (prompt and answer)");
+            }
+            int common = 0;
+            int held = engine.position();
+            while (common < held && common < ids.length && cached[common] == ids[common]) {
+                common++;
+            }
+            common = Math.min(common, ids.length - 1); // at least one token to prefill: its logits start the answer
+            engine.truncate(common);
+            int limit = request.maxNewTokens() > 0 ? request.maxNewTokens() : maxNewTokens > 0 ? maxNewTokens : ctx;
+            sampler.configure(pkg.postConfig(), request.sampling());
+
+            StopSequences stops = request.stop().isEmpty() ? null
+                    : new StopSequences(request.stop(), listener, () -> stop = true);
+            TokenListener out = stops != null ? stops : listener;
+            Utf8Stream utf8 = new Utf8Stream();
+            StringBuilder text = new StringBuilder();
+            int[] generated = new int[Math.min(limit, ctx)];
+            long[] times = new long[generated.length];
+            int n = 0;
+            boolean lengthLimited = false;
+            boolean aborted = false;
+            long prefillStart = System.nanoTime();
+            long prefillEnd;
+            try {
+                engine.prefill(ids, common, ids.length);
+                System.arraycopy(ids, common, cached, common, ids.length - common);
+                prefillEnd = System.nanoTime();
+                while (true) {
+                    int token = sampler.sample(engine.logits(), generated, n);
+                    if (tokenizer.isStop(token)) {
+                        break;
+                    }
+                    generated[n] = token;
+                    times[n] = System.nanoTime();
+                    n++;
+                    String piece = utf8.push(tokenizer.bytes(token));
+                    text.append(piece);
+                    out.onToken(piece, token);
+                    if (stop) {
+                        aborted = stops == null || !stops.matched();
+                        break;
+                    }
+                    if (n >= limit || engine.position() >= ctx) {
+                        lengthLimited = true;
+                        break;
+                    }
+                    int p = engine.position();
+                    engine.decode(token);
+                    cached[p] = token;
+                }
+            } catch (RuntimeException e) {
+                engine.truncate(0); // what the cache holds is no longer known
+                throw e;
+            }
+            String tail = utf8.flush();
+            if (!tail.isEmpty()) {
+                text.append(tail);
+                out.onToken(tail, n > 0 ? generated[n - 1] : -1);
+            }
+            long end = System.nanoTime();
+            long decodeNanos = n > 0 ? times[n - 1] - prefillEnd : 0;
+            PerfStats perf = new PerfStats((prefillEnd - prefillStart) / 1e6f, ids.length - common, decodeNanos / 1e6f, n,
+                    info.memoryBytes() / (1024f * 1024f));
+            out.onFinish(perf);
+            GenerationTimings timings = timings(t0, end, times, n);
+            if (timings.ttftNanos() >= 0) {
+                latency.record(Stage.TTFT, timings.ttftNanos());
+            }
+            latency.record(Stage.PREFILL, prefillEnd - prefillStart);
+            latency.record(Stage.GENERATION, end - t0);
+            for (int i = 1; i < n; i++) {
+                latency.record(Stage.INTER_TOKEN, times[i] - times[i - 1]);
+            }
+            String answer = stops != null ? stops.text() : text.toString();
+            Outcome outcome = aborted ? Outcome.ABORTED : Outcome.FINISHED;
+            return Completion.of(outcome, lengthLimited && !(stops != null && stops.matched()), answer,
+                    Arrays.copyOf(generated, n), ids.length - common, perf, timings);
+        }
+    }
+
+    private static GenerationTimings timings(long t0, long end, long[] times, int n) {
+        if (n == 0) {
+            return new GenerationTimings(-1, end - t0, 0, 0, 0, 0, 0);
+        }
+        long[] gaps = new long[Math.max(0, n - 1)];
+        for (int i = 1; i < n; i++) {
+            gaps[i - 1] = times[i] - times[i - 1];
+        }
+        Arrays.sort(gaps);
+        double tps = n > 1 ? (n - 1) * 1e9 / (times[n - 1] - times[0]) : 0;
+        long p50 = gaps.length == 0 ? 0 : gaps[gaps.length / 2];
+        long p99 = gaps.length == 0 ? 0 : gaps[Math.min(gaps.length - 1, (int) Math.ceil(gaps.length * 0.99) - 1)];
+        long max = gaps.length == 0 ? 0 : gaps[gaps.length - 1];
+        return new GenerationTimings(times[0] - t0, end - t0, n, tps, p50, p99, max);
+    }
+}

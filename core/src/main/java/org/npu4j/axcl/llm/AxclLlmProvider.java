@@ -1,0 +1,127 @@
+package org.npu4j.axcl.llm;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.npu4j.Emulator;
+import org.npu4j.NpuException;
+import org.npu4j.axcl.AxclRuntime;
+import org.npu4j.llm.LanguageModel;
+import org.npu4j.llm.LoadOptions;
+import org.npu4j.llm.spi.LanguageModelProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The AXCL backend of {@link LanguageModel#open}: ax-llm package directories ({@code config.json} and
+ * {@code *.axmodel} layers, {@link AxLlmPackage}), and the emulated packages of npu4j's AXCL emulator
+ * ({@link Emulator#axllmPackage(String)}).
+ *
+ * <p>{@link LoadOptions} keys: {@code axcl.kv} ({@code copy}, default, or {@code bind}: how new K/V rows
+ * reach the cache in decode), {@code axcl.device} (an AXCL device id; default the first),
+ * {@code axcl.tokenizer} (a tokenizer file or HF directory used instead of the package's
+ * {@code url_tokenizer_model}). {@link LoadOptions#contextLength()} is ignored (logged at debug): the
+ * layers fix the context. Thread-safe.
+ */
+public final class AxclLlmProvider implements LanguageModelProvider {
+    private static final Logger LOG = LoggerFactory.getLogger(AxclLlmProvider.class);
+    static final String KV = "axcl.kv";
+    static final String DEVICE = "axcl.device";
+    static final String TOKENIZER = "axcl.tokenizer";
+    private static final Set<String> KEYS = Set.of(KV, DEVICE, TOKENIZER);
+    /** Emulator profile → the emulator's package profile. */
+    private static final Map<String, String> PROFILES = new LinkedHashMap<>();
+
+    static {
+        PROFILES.put("ax650n-qwen3-0.6b-w8a16", "qwen3-0.6b");
+        PROFILES.put("ax650n-tiny", "tiny");
+    }
+
+    @Override
+    public String backend() {
+        return "axcl";
+    }
+
+    @Override
+    public boolean accepts(Path path) {
+        return AxLlmPackage.looksLikePackage(path);
+    }
+
+    @Override
+    public LanguageModel open(Path path, LoadOptions options) {
+        for (String k : options.options().keySet()) {
+            if (k.startsWith("axcl.") && !KEYS.contains(k)) {
+                throw new IllegalArgumentException("unknown AXCL option " + k + ": expected " + KEYS);
+            }
+        }
+        AxLlmPackage pkg = AxLlmPackage.read(path);
+        String tok = options.option(TOKENIZER);
+        if (tok != null) {
+            pkg = new AxLlmPackage(pkg.dir(), pkg.modelName(), pkg.tokenizerType(), Path.of(tok), pkg.layers(), pkg.post(),
+                    pkg.embeddings(), pkg.vocab(), pkg.hidden(), pkg.systemPrompt(), pkg.postConfig(), pkg.thinking());
+        }
+        if (options.contextLength() > 0) {
+            LOG.debug("{}: contextLength {} ignored: an ax-llm package's context is fixed by its layers", path,
+                    options.contextLength());
+        }
+        int device = -1;
+        String d = options.option(DEVICE);
+        if (d != null) {
+            try {
+                device = Integer.parseInt(d.strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(DEVICE + " '" + d + "': expected an AXCL device id such as 0 or 1");
+            }
+        }
+        String kv = options.option(KV) == null ? "copy" : options.option(KV);
+        AxclRuntime.Options rt;
+        if (options.library() != null) {
+            if (options.emulator()) {
+                throw new IllegalArgumentException("the emulator and the library " + options.library()
+                        + " exclude each other: the emulator is a library");
+            }
+            rt = AxclRuntime.Options.defaults().withLibrary(options.library());
+        } else {
+            rt = options.emulator() ? AxclRuntime.Options.emulator() : AxclRuntime.Options.defaults();
+        }
+        AxLlmModel.Options o = new AxLlmModel.Options(options.name(), options.maxNewTokens(), kv, device);
+        return AxLlmModel.open(pkg, rt, o);
+    }
+
+    @Override
+    public List<String> emulatorProfiles() {
+        try {
+            Emulator.library(Emulator.Runtime.AXCL);
+        } catch (NpuException e) {
+            return List.of(); // the npu4j-native jar is not on the class path
+        }
+        return List.copyOf(PROFILES.keySet());
+    }
+
+    @Override
+    public LanguageModel openEmulator(String profile, LoadOptions options) {
+        String p = PROFILES.get(profile);
+        if (p == null) {
+            throw new IllegalArgumentException("unknown AXCL emulator profile \"" + profile + "\": expected one of "
+                    + PROFILES.keySet());
+        }
+        return open(emulatorPackage(profile), options.withEmulator(true));
+    }
+
+    /**
+     * The directory of an emulated package ({@link Emulator#axllmPackage(String)}, cached on disk).
+     *
+     * @throws IllegalArgumentException for an unknown profile
+     * @throws NpuException             if the emulator cannot write it
+     */
+    public static Path emulatorPackage(String profile) {
+        String p = PROFILES.get(profile);
+        if (p == null) {
+            throw new IllegalArgumentException("unknown AXCL emulator profile \"" + profile + "\": expected one of "
+                    + PROFILES.keySet());
+        }
+        return Emulator.axllmPackage(p);
+    }
+}

@@ -1,0 +1,8 @@
+/**
+ * LLMs packaged for Axera's ax-llm runner (one {@code .axmodel} per decoder layer, a post model, a bf16
+ * embedding table, a tokenizer, {@code config.json}) on an AX650N card over AXCL, behind
+ * {@link org.npu4j.llm.LanguageModel}: {@link org.npu4j.axcl.llm.AxLlmPackage} reads a package,
+ * {@link org.npu4j.axcl.llm.AxLlmModel} runs it (hidden state, masks and KV cache kept on the device),
+ * {@link org.npu4j.axcl.llm.AxclLlmProvider} plugs it into {@code LanguageModel.open}.
+ */
+package org.npu4j.axcl.llm;

@@ -1,0 +1,59 @@
+package org.npu4j.axcl.llm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.npu4j.llm.ChatMessage;
+import org.npu4j.llm.Completion;
+import org.npu4j.llm.FinishReason;
+import org.npu4j.llm.LlmRequest;
+import org.npu4j.llm.ToolSpec;
+
+/** Chat on the emulated tiny package: thinking on and off, a tool call, a prompt beyond the context. */
+class AxLlmChatTest {
+
+    @Test
+    void thinkingOnAndOff() {
+        try (AxLlmModel m = AxLlmModelTest.open("copy")) {
+            Completion on = m.generate(LlmRequest.builder().message(ChatMessage.user("Why caches?")).thinking(true).build());
+            assertFalse(on.thinking().isEmpty(), on.text());
+            assertFalse(on.answer().isEmpty(), on.text());
+            assertEquals(FinishReason.STOP, on.finishReason());
+            Completion off = m.generate(LlmRequest.builder().message(ChatMessage.user("Why caches?")).thinking(false).build());
+            assertTrue(off.thinking().isEmpty(), off.text());
+            assertFalse(off.text().contains("<think>"), off.text());
+            assertFalse(off.answer().isEmpty(), off.text());
+        }
+    }
+
+    @Test
+    void toolCallIsParsed() throws Exception {
+        ToolSpec weather = new ToolSpec("get_weather", "The weather of a city",
+                new ObjectMapper().readTree("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}"));
+        try (AxLlmModel m = AxLlmModelTest.open("copy")) {
+            Completion c = m.generate(LlmRequest.builder().message(ChatMessage.user("Weather in Oslo?"))
+                    .tools(List.of(weather)).build());
+            assertTrue(c.hasToolCalls(), c.text());
+            assertEquals("get_weather", c.toolCalls().get(0).name());
+            assertEquals(FinishReason.TOOL_CALLS, c.finishReason());
+        }
+    }
+
+    @Test
+    void promptBeyondTheContextIsAClearError() {
+        try (AxLlmModel m = AxLlmModelTest.open("copy")) {
+            String longText = "word ".repeat(400);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> m.generate(LlmRequest.prompt(longText)));
+            assertTrue(e.getMessage().contains("context") && e.getMessage().contains("255"), e.getMessage());
+            // the model still works afterwards
+            assertTrue(m.generate(LlmRequest.builder().message(ChatMessage.user("hi")).maxNewTokens(5).build())
+                    .tokenCount() > 0);
+        }
+    }
+}

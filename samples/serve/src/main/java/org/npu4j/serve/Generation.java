@@ -1,0 +1,123 @@
+package org.npu4j.serve;
+
+import java.io.IOException;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import org.npu4j.llm.Completion;
+import org.npu4j.llm.LanguageModel;
+import org.npu4j.llm.LlmRequest;
+import org.npu4j.llm.PerfStats;
+import org.npu4j.llm.TokenListener;
+
+/**
+ * Runs one request on a served model, streaming its parts to a protocol's writer.
+ *
+ * <p>The writer is called on the backend's thread, per token; when it fails with an {@link IOException}
+ * (the client went away) the listener throws {@link ClientGone}, which stops the run at that token, and
+ * the handler thread's wait on the future ends. An interrupted handler cancels the future (which stops
+ * the run too).
+ */
+final class Generation {
+    /** Receives the parts; may throw {@link IOException} when the client is gone. */
+    interface Writer {
+        void content(String text) throws IOException;
+
+        void reasoning(String text) throws IOException;
+
+        void toolCall(int index, org.npu4j.llm.ToolCall call) throws IOException;
+    }
+
+    private Generation() {}
+
+    /**
+     * Runs {@code request}, streaming to {@code writer} if it is not null.
+     *
+     * @return the completion; {@link org.npu4j.llm.Outcome#ABORTED} if a stop ended it
+     * @throws ClientGone               when a write failed (the run was stopped)
+     * @throws IllegalArgumentException if the request does not fit the model
+     */
+    static Completion run(ServedModel served, LlmRequest request, @org.jspecify.annotations.Nullable Writer writer)
+            throws InterruptedException {
+        LanguageModel model = served.model();
+        TokenListener listener = TokenListener.NONE;
+        StreamSplitter[] splitter = new StreamSplitter[1];
+        if (writer != null) {
+            // Qwen3 opens its thought itself (<think> is generated, not part of the prompt)
+            boolean startInThought = false;
+            splitter[0] = new StreamSplitter(new StreamSplitter.Sink() {
+                @Override
+                public void content(String text) {
+                    write(() -> writer.content(text));
+                }
+
+                @Override
+                public void reasoning(String text) {
+                    write(() -> writer.reasoning(text));
+                }
+
+                @Override
+                public void toolCall(int index, org.npu4j.llm.ToolCall call) {
+                    write(() -> writer.toolCall(index, call));
+                }
+
+                @Override
+                public void malformedToolCall(String body) {
+                    // reported by the completion (malformedToolCalls); not streamed as a call
+                }
+            }, startInThought);
+            listener = new TokenListener() {
+                @Override
+                public void onToken(String text, int tokenId) {
+                    if (!text.isEmpty()) {
+                        splitter[0].accept(text);
+                    }
+                }
+
+                @Override
+                public void onFinish(PerfStats perf) {
+                    splitter[0].finish();
+                }
+            };
+        }
+        CompletableFuture<Completion> f = model.generateAsync(request, listener);
+        Completion c;
+        try {
+            c = f.get();
+        } catch (InterruptedException e) {
+            f.cancel(true);
+            served.aborted.increment();
+            throw e;
+        } catch (CancellationException e) {
+            served.aborted.increment();
+            throw new ClientGone(new IOException("cancelled"));
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof ClientGone g) {
+                served.aborted.increment();
+                throw g;
+            }
+            if (cause instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(cause);
+        }
+        served.generatedTokens.add(c.tokenCount());
+        if (c.timings().durationNanos() > 0) {
+            served.decodeNanos.addAndGet(c.timings().durationNanos() - Math.max(0, c.timings().ttftNanos()));
+        }
+        return c;
+    }
+
+    private interface Io {
+        void run() throws IOException;
+    }
+
+    private static void write(Io io) {
+        try {
+            io.run();
+        } catch (IOException e) {
+            throw new ClientGone(e);
+        }
+    }
+}

@@ -1,0 +1,229 @@
+package org.npu4j.serve;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP server of {@code npu4j serve}: OpenAI routes under {@code /v1}, Ollama routes under
+ * {@code /api}, {@code /health} and {@code /metrics}, over the JDK's {@code com.sun.net.httpserver}
+ * with one virtual thread per exchange.
+ *
+ * <p>TCP_NODELAY: the JDK server reads {@code sun.net.httpserver.nodelay} once, when its first server
+ * class initialises; {@link #start} sets it to true before creating the server (the launcher also passes
+ * it), since without it every flushed token meets Nagle's algorithm and the client's delayed ACK
+ * (~40 ms per write, shared/facts/serving.md).
+ *
+ * <p>Thread-safe; {@link #close()} stops accepting, aborts running generations by closing the models
+ * and joins the handler threads.
+ */
+public final class NpuServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(NpuServer.class);
+
+    /** Settings. {@code apiKey} null: no authentication. */
+    public record Config(String host, int port, @Nullable String apiKey, long maxBodyBytes, int queueDepth) {
+        public Config {
+            Objects.requireNonNull(host);
+            if (maxBodyBytes < 1) {
+                throw new IllegalArgumentException("max body " + maxBodyBytes + " bytes: expected >= 1");
+            }
+        }
+
+        /** 127.0.0.1, an ephemeral port, no key, 4 MiB bodies, 8 waiting requests per model. */
+        public static Config loopback() {
+            return new Config("127.0.0.1", 0, null, 4 << 20, 8);
+        }
+    }
+
+    private final Config config;
+    private final Map<String, ServedModel> models;
+    private final HttpServer http;
+    private final ExecutorService executor;
+    private final Metrics metrics;
+    private final long startedNanos = System.nanoTime();
+    private final IssuedCalls issuedCalls = new IssuedCalls();
+
+    private NpuServer(Config config, Map<String, ServedModel> models) throws IOException {
+        this.config = config;
+        this.models = models;
+        this.metrics = new Metrics(this);
+        this.executor = Executors.newVirtualThreadPerTaskExecutor();
+        this.http = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 64);
+        http.setExecutor(executor);
+        OpenAiApi openAi = new OpenAiApi(this);
+        OllamaApi ollama = new OllamaApi(this);
+        route("/v1/models", "GET", true, openAi::models);
+        route("/v1/chat/completions", "POST", true, openAi::chatCompletions);
+        route("/v1/completions", "POST", true, openAi::completions);
+        route("/api/chat", "POST", false, ollama::chat);
+        route("/api/generate", "POST", false, ollama::generate);
+        route("/api/tags", "GET", false, ollama::tags);
+        route("/api/ps", "GET", false, ollama::ps);
+        route("/api/show", "POST", false, ollama::show);
+        route("/api/version", "GET", false, ollama::version);
+        route("/health", "GET", true, metrics::health);
+        route("/metrics", "GET", true, metrics::prometheus);
+        http.createContext("/", ex -> {
+            try (ex) {
+                Http.sendOpenAiError(ex, new ApiError(404, "invalid_request_error", null, "not_found",
+                        "no route " + ex.getRequestMethod() + " " + ex.getRequestURI().getPath()
+                                + ": expected /v1/chat/completions, /v1/completions, /v1/models, /api/chat, /api/generate,"
+                                + " /api/tags, /api/ps, /api/show, /api/version, /health or /metrics", -1));
+            }
+        });
+    }
+
+    /**
+     * Starts a server over {@code models} (name to model, in the order listed by /v1/models); the server
+     * owns them and closes them with itself.
+     */
+    public static NpuServer start(Config config, Map<String, ServedModel> models) throws IOException {
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+        NpuServer s = new NpuServer(config, new LinkedHashMap<>(models));
+        s.http.start();
+        LOG.info("listening on {}", s.address());
+        return s;
+    }
+
+    private interface Handler {
+        void handle(HttpExchange ex) throws IOException, InterruptedException;
+    }
+
+    private void route(String path, String method, boolean openAiErrors, Handler h) {
+        http.createContext(path, ex -> {
+            try (ex) {
+                try {
+                    if (!ex.getRequestURI().getPath().equals(path)) {
+                        throw new ApiError(404, "invalid_request_error", null, "not_found",
+                                "no route " + ex.getRequestURI().getPath(), -1);
+                    }
+                    if (!ex.getRequestMethod().equals(method)) {
+                        ex.getResponseHeaders().set("Allow", method);
+                        throw new ApiError(405, "invalid_request_error", null, "method_not_allowed",
+                                ex.getRequestMethod() + " " + path + ": expected " + method, -1);
+                    }
+                    authorize(ex);
+                    metrics.requests.increment();
+                    h.handle(ex);
+                } catch (ApiError e) {
+                    metrics.errors.increment();
+                    if (ex.getResponseCode() == -1) {
+                        if (openAiErrors) {
+                            Http.sendOpenAiError(ex, e);
+                        } else {
+                            Http.sendOllamaError(ex, e);
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (IOException e) {
+                    LOG.debug("{} {}: {}", method, path, e.toString());
+                } catch (RuntimeException e) {
+                    metrics.errors.increment();
+                    LOG.warn("{} {} failed", method, path, e);
+                    if (ex.getResponseCode() == -1) {
+                        ApiError err = new ApiError(500, "server_error", null, null, e.toString(), -1);
+                        if (openAiErrors) {
+                            Http.sendOpenAiError(ex, err);
+                        } else {
+                            Http.sendOllamaError(ex, err);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    private void authorize(HttpExchange ex) {
+        if (config.apiKey() == null) {
+            return;
+        }
+        String h = ex.getRequestHeaders().getFirst("Authorization");
+        String expected = "Bearer " + config.apiKey();
+        if (h == null || !MessageDigest.isEqual(h.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8))) {
+            throw new ApiError(401, "invalid_request_error", null, "invalid_api_key",
+                    h == null ? "missing Authorization header: expected \"Bearer <key>\" (the server's --api-key)"
+                            : "invalid API key in the Authorization header", -1);
+        }
+    }
+
+    /** The bound address (the real port when 0 was asked). */
+    public InetSocketAddress address() {
+        return http.getAddress();
+    }
+
+    /** {@code http://host:port}. */
+    public String baseUrl() {
+        return "http://" + address().getHostString() + ":" + address().getPort();
+    }
+
+    IssuedCalls issuedCalls() {
+        return issuedCalls;
+    }
+
+    /** A new OpenAI call id for {@code call}, remembered for the history of the next request. */
+    String issue(org.npu4j.llm.ToolCall call) {
+        String id = OpenAiApi.callId();
+        issuedCalls.put(id, call);
+        return id;
+    }
+
+    long maxBodyBytes() {
+        return config.maxBodyBytes();
+    }
+
+    long uptimeNanos() {
+        return System.nanoTime() - startedNanos;
+    }
+
+    List<ServedModel> models() {
+        return new ArrayList<>(models.values());
+    }
+
+    /** The model served as {@code name}; accepts Ollama's {@code :latest} tag on a name without one. */
+    ServedModel model(String name) {
+        ServedModel m = models.get(name);
+        if (m == null && name.endsWith(":latest")) {
+            m = models.get(name.substring(0, name.length() - ":latest".length()));
+        }
+        if (m == null) {
+            throw ApiError.unknownModel(name, models.keySet());
+        }
+        return m;
+    }
+
+    /**
+     * Stops accepting connections, stops running generations (closing each model aborts its run), and
+     * waits for the handler threads to end (at most 5 s).
+     */
+    @Override
+    public void close() {
+        http.stop(0);
+        for (ServedModel m : models.values()) {
+            m.close();
+        }
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
+                LOG.warn("handler threads still running 5 s after close");
+                executor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

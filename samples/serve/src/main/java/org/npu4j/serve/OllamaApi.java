@@ -1,0 +1,394 @@
+package org.npu4j.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.List;
+import java.util.Locale;
+import org.jspecify.annotations.Nullable;
+import org.npu4j.llm.Capability;
+import org.npu4j.llm.ChatMessage;
+import org.npu4j.llm.Completion;
+import org.npu4j.llm.LlmRequest;
+import org.npu4j.llm.ModelInfo;
+import org.npu4j.llm.ToolCall;
+
+/**
+ * The Ollama routes ({@code docs/api.md} of ollama/ollama, shared/facts/serving.md): {@code /api/chat}
+ * and {@code /api/generate} (NDJSON streams by default, durations in nanoseconds, tool arguments as
+ * objects), {@code /api/tags}, {@code /api/ps}, {@code /api/show}, {@code /api/version}.
+ */
+final class OllamaApi {
+    /** The Ollama API version this server follows (the {@code docs/api.md} it was written against). */
+    static final String VERSION = "0.12.0";
+
+    private final NpuServer server;
+
+    OllamaApi(NpuServer server) {
+        this.server = server;
+    }
+
+    void version(HttpExchange ex) throws IOException {
+        Http.send(ex, 200, Http.JSON.createObjectNode().put("version", VERSION));
+    }
+
+    void tags(HttpExchange ex) throws IOException {
+        ObjectNode root = Http.JSON.createObjectNode();
+        ArrayNode arr = root.putArray("models");
+        for (ServedModel m : server.models()) {
+            arr.add(describe(m, false));
+        }
+        Http.send(ex, 200, root);
+    }
+
+    void ps(HttpExchange ex) throws IOException {
+        ObjectNode root = Http.JSON.createObjectNode();
+        ArrayNode arr = root.putArray("models");
+        for (ServedModel m : server.models()) {
+            if (m.loaded()) {
+                arr.add(describe(m, true));
+            }
+        }
+        Http.send(ex, 200, root);
+    }
+
+    void show(HttpExchange ex) throws IOException {
+        JsonNode body = Http.readJson(ex, server.maxBodyBytes());
+        JsonNode name = body.has("model") ? body.get("model") : body.get("name");
+        if (name == null || !name.isTextual()) {
+            throw ApiError.badRequest("model", "missing \"model\": expected the name of a served model (GET /api/tags)");
+        }
+        ServedModel m = server.model(name.asText());
+        ModelInfo info = m.info();
+        ObjectNode root = Http.JSON.createObjectNode();
+        root.put("modelfile", "");
+        root.put("parameters", "");
+        root.put("template", "");
+        root.set("details", details(info));
+        ObjectNode mi = root.putObject("model_info");
+        mi.put("general.architecture", "qwen3");
+        mi.put("npu4j.backend", info.backend());
+        mi.put("npu4j.runtime_version", info.runtimeVersion());
+        mi.put("npu4j.emulator", info.emulator());
+        mi.put("npu4j.context_length", info.contextLength());
+        ArrayNode caps = root.putArray("capabilities");
+        caps.add("completion");
+        if (info.has(Capability.TOOLS)) {
+            caps.add("tools");
+        }
+        if (info.has(Capability.THINKING)) {
+            caps.add("thinking");
+        }
+        if (info.has(Capability.IMAGES)) {
+            caps.add("vision");
+        }
+        root.put("modified_at", rfc3339(m.loadedAt()));
+        Http.send(ex, 200, root);
+    }
+
+    private ObjectNode describe(ServedModel m, boolean running) {
+        ModelInfo info = m.info();
+        ObjectNode o = Http.JSON.createObjectNode();
+        o.put("name", m.name());
+        o.put("model", m.name());
+        o.put("modified_at", rfc3339(m.loadedAt()));
+        o.put("size", Math.max(0, info.memoryBytes()));
+        o.put("digest", Integer.toHexString(m.name().hashCode()));
+        o.set("details", details(info));
+        if (running) {
+            Instant exp = m.expiresAt();
+            // Ollama reports a far-future time for a model kept loaded for good
+            o.put("expires_at", rfc3339(exp != null ? exp : Instant.parse("2318-01-01T00:00:00Z")));
+            o.put("size_vram", Math.max(0, info.memoryBytes()));
+        }
+        return o;
+    }
+
+    private static ObjectNode details(ModelInfo info) {
+        ObjectNode d = Http.JSON.createObjectNode();
+        d.put("parent_model", "");
+        d.put("format", info.backend());
+        d.put("family", "qwen3");
+        d.putArray("families").add("qwen3");
+        d.put("parameter_size", "");
+        d.put("quantization_level", "");
+        return d;
+    }
+
+    static String rfc3339(Instant t) {
+        return DateTimeFormatter.ISO_INSTANT.format(t);
+    }
+
+    void chat(HttpExchange ex) throws IOException, InterruptedException {
+        JsonNode body = Http.readJson(ex, server.maxBodyBytes());
+        ServedModel m = server.model(Requests.model(body));
+        Duration keep = keepAlive(body.get("keep_alive"));
+        JsonNode msgs = body.get("messages");
+        if ((msgs == null || (msgs.isArray() && msgs.isEmpty())) && keep != null) {
+            loadOrUnload(ex, m, keep, true);
+            return;
+        }
+        LlmRequest.Builder b = LlmRequest.builder().messages(Requests.messages(body, true, server.issuedCalls())).tools(Requests.tools(body));
+        run(ex, m, body, b, keep, true);
+    }
+
+    void generate(HttpExchange ex) throws IOException, InterruptedException {
+        JsonNode body = Http.readJson(ex, server.maxBodyBytes());
+        ServedModel m = server.model(Requests.model(body));
+        Duration keep = keepAlive(body.get("keep_alive"));
+        JsonNode prompt = body.get("prompt");
+        if ((prompt == null || prompt.asText().isEmpty()) && keep != null) {
+            loadOrUnload(ex, m, keep, false);
+            return;
+        }
+        if (prompt == null || !prompt.isTextual() || prompt.asText().isEmpty()) {
+            throw ApiError.badRequest("prompt", "\"prompt\" is " + (prompt == null ? "missing" : "empty or not a string")
+                    + ": expected the text to complete");
+        }
+        LlmRequest.Builder b = LlmRequest.builder();
+        JsonNode system = body.get("system");
+        if (system != null && system.isTextual()) {
+            b.message(ChatMessage.system(system.asText()));
+        }
+        b.message(ChatMessage.user(prompt.asText()));
+        run(ex, m, body, b, keep, false);
+    }
+
+    /** An empty request with {@code keep_alive}: load (or keep) the model, or unload it for 0. */
+    private void loadOrUnload(HttpExchange ex, ServedModel m, Duration keep, boolean chat) throws IOException {
+        String reason;
+        if (keep.isZero()) {
+            if (!m.unloadIfIdle() && m.loaded()) {
+                throw new ApiError(409, "invalid_request_error", "keep_alive", null, "model " + m.name()
+                        + " is busy: it is unloaded when no request runs (retry later)", 1);
+            }
+            reason = "unload";
+        } else {
+            m.model();
+            m.keepAlive(keep);
+            reason = "load";
+        }
+        ObjectNode root = Http.JSON.createObjectNode();
+        root.put("model", m.name());
+        root.put("created_at", rfc3339(Instant.now()));
+        if (chat) {
+            root.putObject("message").put("role", "assistant").put("content", "");
+        } else {
+            root.put("response", "");
+        }
+        root.put("done", true);
+        root.put("done_reason", reason);
+        Http.send(ex, 200, root);
+    }
+
+    private void run(HttpExchange ex, ServedModel m, JsonNode body, LlmRequest.Builder b, @Nullable Duration keep,
+            boolean chat) throws IOException, InterruptedException {
+        JsonNode options = body.path("options");
+        if (!options.isMissingNode() && !options.isNull() && !options.isObject()) {
+            throw ApiError.badRequest("options", "\"options\" is " + options.getNodeType() + ": expected an object");
+        }
+        if (options.isObject()) {
+            b.sampling(Requests.sampling(options, "options."));
+            b.maxNewTokens(numPredict(options));
+            try {
+                b.stop(Requests.stop(options.get("stop"), "options.stop"));
+            } catch (IllegalArgumentException e) {
+                throw ApiError.badRequest("options.stop", e.getMessage());
+            }
+        }
+        JsonNode think = body.get("think");
+        if (think != null && !think.isNull()) {
+            b.thinking(think.isBoolean() ? think.asBoolean() : !think.asText().equals("false"));
+        }
+        LlmRequest request = Requests.build(b);
+        boolean stream = body.path("stream").asBoolean(true);
+        try (var admission = m.admit()) {
+            long t0 = System.nanoTime();
+            if (!stream) {
+                Completion c = Generation.run(m, request, null);
+                ObjectNode root = line(m, chat);
+                if (chat) {
+                    ObjectNode msg = root.putObject("message");
+                    msg.put("role", "assistant");
+                    msg.put("content", c.answer());
+                    if (!c.thinking().isEmpty()) {
+                        msg.put("thinking", c.thinking());
+                    }
+                    if (c.hasToolCalls()) {
+                        ArrayNode calls = msg.putArray("tool_calls");
+                        for (ToolCall t : c.toolCalls()) {
+                            calls.addObject().putObject("function").put("name", t.name()).set("arguments", t.arguments());
+                        }
+                    }
+                } else {
+                    root.put("response", c.answer());
+                    if (!c.thinking().isEmpty()) {
+                        root.put("thinking", c.thinking());
+                    }
+                }
+                done(root, c, t0);
+                Http.send(ex, 200, root);
+            } else {
+                ex.getResponseHeaders().set("Content-Type", "application/x-ndjson");
+                ex.sendResponseHeaders(200, 0);
+                OutputStream out = ex.getResponseBody();
+                Generation.Writer w = new Generation.Writer() {
+                    private void piece(String field, String text) throws IOException {
+                        ObjectNode root = line(m, chat);
+                        if (chat) {
+                            ObjectNode msg = root.putObject("message").put("role", "assistant");
+                            msg.put("content", field.equals("content") ? text : "");
+                            if (field.equals("thinking")) {
+                                msg.put("thinking", text);
+                            }
+                        } else {
+                            root.put("response", field.equals("content") ? text : "");
+                            if (field.equals("thinking")) {
+                                root.put("thinking", text);
+                            }
+                        }
+                        root.put("done", false);
+                        send(out, root);
+                    }
+
+                    @Override
+                    public void content(String text) throws IOException {
+                        piece("content", text);
+                    }
+
+                    @Override
+                    public void reasoning(String text) throws IOException {
+                        piece("thinking", text);
+                    }
+
+                    @Override
+                    public void toolCall(int index, ToolCall call) throws IOException {
+                        ObjectNode root = line(m, chat);
+                        if (chat) {
+                            ObjectNode msg = root.putObject("message").put("role", "assistant").put("content", "");
+                            msg.putArray("tool_calls").addObject().putObject("function").put("name", call.name())
+                                    .set("arguments", call.arguments());
+                        } else {
+                            root.put("response", "<tool_call>" + call.json() + "</tool_call>");
+                        }
+                        root.put("done", false);
+                        send(out, root);
+                    }
+                };
+                try {
+                    Completion c;
+                    try {
+                        c = Generation.run(m, request, w);
+                    } catch (IllegalArgumentException e) {
+                        send(out, Http.JSON.createObjectNode().put("error", e.getMessage()));
+                        return;
+                    }
+                    ObjectNode root = line(m, chat);
+                    if (chat) {
+                        root.putObject("message").put("role", "assistant").put("content", "");
+                    } else {
+                        root.put("response", "");
+                    }
+                    done(root, c, t0);
+                    send(out, root);
+                } catch (ClientGone | IOException e) {
+                    // the run was stopped at the failed write
+                } finally {
+                    try {
+                        out.close();
+                    } catch (IOException ignored) {
+                        // the client is gone
+                    }
+                }
+            }
+        }
+        m.keepAlive(keep);
+        if (keep != null && keep.isZero()) {
+            m.unloadIfIdle();
+        }
+    }
+
+    private static void send(OutputStream out, ObjectNode line) throws IOException {
+        out.write(Http.JSON.writeValueAsBytes(line));
+        out.write('\n');
+        out.flush();
+    }
+
+    private static ObjectNode line(ServedModel m, boolean chat) {
+        ObjectNode root = Http.JSON.createObjectNode();
+        root.put("model", m.name());
+        root.put("created_at", rfc3339(Instant.now()));
+        return root;
+    }
+
+    private static void done(ObjectNode root, Completion c, long t0) {
+        root.put("done", true);
+        root.put("done_reason", switch (c.finishReason()) {
+            case LENGTH -> "length";
+            default -> "stop";
+        });
+        long ttft = Math.max(0, c.timings().ttftNanos());
+        root.put("total_duration", System.nanoTime() - t0);
+        root.put("load_duration", 0);
+        root.put("prompt_eval_count", c.promptTokens());
+        root.put("prompt_eval_duration", (long) (c.perf().prefillTimeMs() * 1e6) > 0
+                ? (long) (c.perf().prefillTimeMs() * 1e6) : ttft);
+        root.put("eval_count", c.tokenCount());
+        root.put("eval_duration", Math.max(0, c.timings().durationNanos() - ttft));
+    }
+
+    private static int numPredict(JsonNode options) {
+        Long v = Requests.longField(options, "num_predict", "options.num_predict");
+        if (v == null || v < 0) {
+            return 0; // Ollama: -1 = no limit
+        }
+        if (v == 0 || v > Integer.MAX_VALUE) {
+            throw ApiError.badRequest("options.num_predict", "options.num_predict = " + v
+                    + ": expected an integer >= 1, or -1 for the model's limit");
+        }
+        return v.intValue();
+    }
+
+    /** {@code keep_alive}: a duration string ("5m", "1h30m", "0"), seconds as a number, negative = forever. */
+    static @Nullable Duration keepAlive(@Nullable JsonNode k) {
+        if (k == null || k.isNull()) {
+            return null;
+        }
+        if (k.isNumber()) {
+            return Duration.ofMillis((long) (k.asDouble() * 1000));
+        }
+        String s = k.asText().strip().toLowerCase(Locale.ROOT);
+        if (s.matches("-?\\d+(\\.\\d+)?")) {
+            return Duration.ofMillis((long) (Double.parseDouble(s) * 1000));
+        }
+        var mt = java.util.regex.Pattern.compile("(-?\\d+(?:\\.\\d+)?)(ms|h|m|s)").matcher(s);
+        long ms = 0;
+        int end = 0;
+        boolean negative = s.startsWith("-");
+        while (mt.find()) {
+            if (mt.start() != end) {
+                break;
+            }
+            double v = Math.abs(Double.parseDouble(mt.group(1)));
+            ms += (long) (v * switch (mt.group(2)) {
+                case "h" -> 3_600_000;
+                case "m" -> 60_000;
+                case "s" -> 1000;
+                default -> 1;
+            });
+            end = mt.end();
+        }
+        if (end != s.length() || end == 0) {
+            throw ApiError.badRequest("keep_alive", "keep_alive \"" + k.asText()
+                    + "\": expected a duration such as \"5m\", \"1h\", \"30s\", \"0\" (unload) or -1 (keep loaded)");
+        }
+        return negative ? Duration.ofMillis(-ms) : Duration.ofMillis(ms);
+    }
+
+}

@@ -1,0 +1,320 @@
+package org.npu4j.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.UUID;
+import org.npu4j.llm.ChatMessage;
+import org.npu4j.llm.Completion;
+import org.npu4j.llm.FinishReason;
+import org.npu4j.llm.LlmRequest;
+import org.npu4j.llm.ToolCall;
+import org.npu4j.llm.ToolSpec;
+
+/**
+ * The OpenAI routes: {@code POST /v1/chat/completions} (JSON or SSE), {@code POST /v1/completions},
+ * {@code GET /v1/models}. Wire format: the OpenAI API reference (see shared/facts/serving.md).
+ */
+final class OpenAiApi {
+    private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final NpuServer server;
+
+    OpenAiApi(NpuServer server) {
+        this.server = server;
+    }
+
+    void models(HttpExchange ex) throws IOException {
+        ObjectNode root = Http.JSON.createObjectNode();
+        root.put("object", "list");
+        ArrayNode data = root.putArray("data");
+        for (ServedModel m : server.models()) {
+            ObjectNode o = data.addObject();
+            o.put("id", m.name());
+            o.put("object", "model");
+            o.put("created", m.loadedAt().getEpochSecond());
+            o.put("owned_by", m.info().emulator() ? "npu4j (" + m.info().backend() + " emulator)"
+                    : "npu4j (" + m.info().backend() + ")");
+        }
+        Http.send(ex, 200, root);
+    }
+
+    /** Parsed chat or completion request. */
+    private record Parsed(ServedModel model, LlmRequest request, boolean stream, boolean includeUsage) {}
+
+    private Parsed parse(JsonNode body, boolean chat) {
+        ServedModel m = server.model(Requests.model(body));
+        LlmRequest.Builder b = LlmRequest.builder();
+        if (chat) {
+            b.messages(Requests.messages(body, false, server.issuedCalls()));
+            List<ToolSpec> tools = Requests.tools(body);
+            JsonNode choice = body.get("tool_choice");
+            if (!(choice != null && choice.isTextual() && choice.asText().equals("none"))) {
+                b.tools(tools);
+            }
+            JsonNode kwargs = body.path("chat_template_kwargs").get("enable_thinking");
+            JsonNode effort = body.get("reasoning_effort");
+            if (kwargs != null && kwargs.isBoolean()) {
+                b.thinking(kwargs.asBoolean());
+            } else if (effort != null && effort.isTextual()) {
+                b.thinking(!effort.asText().equals("none") && !effort.asText().equals("minimal"));
+            }
+        } else {
+            JsonNode prompt = body.get("prompt");
+            if (prompt == null || !prompt.isTextual()) {
+                throw ApiError.badRequest("prompt", "\"prompt\" is " + (prompt == null ? "missing" : prompt.getNodeType())
+                        + ": expected a string");
+            }
+            b.message(ChatMessage.user(prompt.asText()));
+        }
+        JsonNode n = body.get("n");
+        if (n != null && !n.isNull() && n.asInt() != 1) {
+            throw ApiError.badRequest("n", "\"n\" = " + n + ": expected 1 (one choice per request)");
+        }
+        int max = Requests.maxTokens(body, "max_completion_tokens", "max_completion_tokens");
+        if (max == 0) {
+            max = Requests.maxTokens(body, "max_tokens", "max_tokens");
+        }
+        b.maxNewTokens(max);
+        b.sampling(Requests.sampling(body, ""));
+        try {
+            b.stop(Requests.stop(body.get("stop"), "stop"));
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest("stop", e.getMessage());
+        }
+        boolean stream = body.path("stream").asBoolean(false);
+        boolean usage = body.path("stream_options").path("include_usage").asBoolean(false);
+        return new Parsed(m, Requests.build(b), stream, usage);
+    }
+
+    void chatCompletions(HttpExchange ex) throws IOException, InterruptedException {
+        Parsed p = parse(Http.readJson(ex, server.maxBodyBytes()), true);
+        try (var admission = p.model.admit()) {
+            if (p.stream) {
+                stream(ex, p, true);
+            } else {
+                Completion c = run(p, null);
+                ObjectNode root = envelope("chatcmpl-" + UUID.randomUUID(), "chat.completion", p.model.name());
+                ObjectNode choice = root.putArray("choices").addObject();
+                choice.put("index", 0);
+                ObjectNode msg = choice.putObject("message");
+                msg.put("role", "assistant");
+                msg.put("content", c.hasToolCalls() && c.answer().isEmpty() ? null : c.answer());
+                if (!c.thinking().isEmpty()) {
+                    msg.put("reasoning_content", c.thinking());
+                }
+                if (c.hasToolCalls()) {
+                    ArrayNode calls = msg.putArray("tool_calls");
+                    for (ToolCall t : c.toolCalls()) {
+                        calls.add(toolCallJson(t, server.issue(t), -1, true));
+                    }
+                }
+                choice.putNull("logprobs");
+                choice.put("finish_reason", finishReason(c.finishReason()));
+                root.set("usage", usage(c));
+                Http.send(ex, 200, root);
+            }
+        }
+    }
+
+    void completions(HttpExchange ex) throws IOException, InterruptedException {
+        Parsed p = parse(Http.readJson(ex, server.maxBodyBytes()), false);
+        try (var admission = p.model.admit()) {
+            if (p.stream) {
+                stream(ex, p, false);
+            } else {
+                Completion c = run(p, null);
+                ObjectNode root = envelope("cmpl-" + UUID.randomUUID(), "text_completion", p.model.name());
+                ObjectNode choice = root.putArray("choices").addObject();
+                choice.put("index", 0);
+                choice.put("text", c.answer());
+                choice.putNull("logprobs");
+                choice.put("finish_reason", finishReason(c.finishReason()));
+                root.set("usage", usage(c));
+                Http.send(ex, 200, root);
+            }
+        }
+    }
+
+    private Completion run(Parsed p, Generation.Writer w) throws InterruptedException {
+        try {
+            return Generation.run(p.model, p.request, w);
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest(null, e.getMessage());
+        }
+    }
+
+    /** SSE: one id, the role delta first, a delta per piece, the finish chunk, the usage chunk if asked, [DONE]. */
+    private void stream(HttpExchange ex, Parsed p, boolean chat) throws IOException, InterruptedException {
+        String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID();
+        String object = chat ? "chat.completion.chunk" : "text_completion";
+        long created = System.currentTimeMillis() / 1000;
+        String model = p.model.name();
+        ex.getResponseHeaders().set("Content-Type", "text/event-stream");
+        ex.getResponseHeaders().set("Cache-Control", "no-cache");
+        ex.sendResponseHeaders(200, 0);
+        OutputStream out = ex.getResponseBody();
+        class Sse implements Generation.Writer {
+            ObjectNode chunk() {
+                ObjectNode root = Http.JSON.createObjectNode();
+                root.put("id", id);
+                root.put("object", object);
+                root.put("created", created);
+                root.put("model", model);
+                return root;
+            }
+
+            ObjectNode delta(ObjectNode root) {
+                ObjectNode choice = root.putArray("choices").addObject();
+                choice.put("index", 0);
+                ObjectNode d = chat ? choice.putObject("delta") : choice;
+                choice.putNull("logprobs");
+                choice.putNull("finish_reason");
+                return d;
+            }
+
+            void send(ObjectNode root) throws IOException {
+                if (p.includeUsage && !root.has("usage")) {
+                    root.putNull("usage");
+                }
+                out.write(DATA);
+                out.write(Http.JSON.writeValueAsBytes(root));
+                out.write(END);
+                out.flush();
+            }
+
+            @Override
+            public void content(String text) throws IOException {
+                ObjectNode root = chunk();
+                delta(root).put(chat ? "content" : "text", text);
+                send(root);
+            }
+
+            @Override
+            public void reasoning(String text) throws IOException {
+                if (!chat) {
+                    return;
+                }
+                ObjectNode root = chunk();
+                delta(root).put("reasoning_content", text);
+                send(root);
+            }
+
+            @Override
+            public void toolCall(int index, ToolCall call) throws IOException {
+                if (!chat) {
+                    content("<tool_call>" + call.json() + "</tool_call>");
+                    return;
+                }
+                ObjectNode root = chunk();
+                ObjectNode d = delta(root);
+                d.putNull("content");
+                d.putArray("tool_calls").add(toolCallJson(call, server.issue(call), index, true));
+                send(root);
+            }
+        }
+        Sse sse = new Sse();
+        try {
+            if (chat) {
+                ObjectNode first = sse.chunk();
+                ObjectNode d = sse.delta(first);
+                d.put("role", "assistant");
+                d.put("content", "");
+                sse.send(first);
+            }
+            Completion c;
+            try {
+                c = Generation.run(p.model, p.request, sse);
+            } catch (IllegalArgumentException e) {
+                ObjectNode err = Http.JSON.createObjectNode();
+                ObjectNode eo = err.putObject("error");
+                eo.put("message", e.getMessage());
+                eo.put("type", "invalid_request_error");
+                sse.send(err);
+                out.write(DONE);
+                return;
+            }
+            ObjectNode last = sse.chunk();
+            ObjectNode choice = last.putArray("choices").addObject();
+            choice.put("index", 0);
+            if (chat) {
+                choice.putObject("delta");
+            } else {
+                choice.put("text", "");
+            }
+            choice.putNull("logprobs");
+            choice.put("finish_reason", finishReason(c.finishReason()));
+            sse.send(last);
+            if (p.includeUsage) {
+                ObjectNode u = sse.chunk();
+                u.putArray("choices");
+                u.set("usage", usage(c));
+                sse.send(u);
+            }
+            out.write(DONE);
+            out.flush();
+        } catch (ClientGone | IOException e) {
+            // the run was stopped at the failed write; nothing more can reach the client
+        } finally {
+            try {
+                out.close();
+            } catch (IOException ignored) {
+                // the client is gone
+            }
+        }
+    }
+
+    private static ObjectNode envelope(String id, String object, String model) {
+        ObjectNode root = Http.JSON.createObjectNode();
+        root.put("id", id);
+        root.put("object", object);
+        root.put("created", System.currentTimeMillis() / 1000);
+        root.put("model", model);
+        return root;
+    }
+
+    static String callId() {
+        return "call_" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+    }
+
+    /** {@code {index?, id, type, function{name, arguments}}} with the arguments as a JSON string. */
+    static ObjectNode toolCallJson(ToolCall t, String id, int index, boolean argumentsAsString) {
+        ObjectNode o = Http.JSON.createObjectNode();
+        if (index >= 0) {
+            o.put("index", index);
+        }
+        o.put("id", id);
+        o.put("type", "function");
+        ObjectNode f = o.putObject("function");
+        f.put("name", t.name());
+        if (argumentsAsString) {
+            f.put("arguments", t.arguments().toString());
+        } else {
+            f.set("arguments", t.arguments());
+        }
+        return o;
+    }
+
+    static String finishReason(FinishReason r) {
+        return switch (r) {
+            case STOP, ABORTED -> "stop";
+            case LENGTH -> "length";
+            case TOOL_CALLS -> "tool_calls";
+        };
+    }
+
+    private static ObjectNode usage(Completion c) {
+        ObjectNode u = Http.JSON.createObjectNode();
+        u.put("prompt_tokens", c.promptTokens());
+        u.put("completion_tokens", c.tokenCount());
+        u.put("total_tokens", c.promptTokens() + c.tokenCount());
+        return u;
+    }
+}

@@ -1,0 +1,106 @@
+package org.npu4j.serve;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.jspecify.annotations.Nullable;
+import org.npu4j.llm.LanguageModel;
+import org.npu4j.llm.LoadOptions;
+import org.npu4j.llm.ModelInfo;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code npu4j serve}: serves models over the OpenAI and Ollama HTTP APIs until interrupted. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Serve language models over the OpenAI (/v1) and Ollama (/api) HTTP APIs.",
+            "Binds 127.0.0.1 unless --host says otherwise."})
+public final class ServeCommand implements Callable<Integer> {
+    /** The emulator profile of {@code --emulator} without a value. */
+    public static final String DEFAULT_PROFILE = "rk3588-qwen3-0.6b-w8a8";
+
+    @Option(names = "--model", paramLabel = "NAME=PATH",
+            description = "A model to serve as NAME: an .rkllm file or an ax-llm package directory. Repeatable.")
+    List<String> models = new ArrayList<>();
+
+    @Option(names = "--emulator", paramLabel = "PROFILE", arity = "0..1", fallbackValue = DEFAULT_PROFILE,
+            description = "Serve an emulator profile (default ${FALLBACK-VALUE}) under its profile name, or NAME=PROFILE. Repeatable.")
+    List<String> emulators = new ArrayList<>();
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind. Default: ${DEFAULT-VALUE}")
+    String host;
+
+    @Option(names = "--port", defaultValue = "11434", description = "Port (Ollama's default). Default: ${DEFAULT-VALUE}")
+    int port;
+
+    @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:NPU4J_API_KEY}",
+            description = "Require 'Authorization: Bearer KEY' (default: $NPU4J_API_KEY; unset: no key).")
+    @Nullable String apiKey;
+
+    @Option(names = "--max-body", paramLabel = "BYTES", defaultValue = "4194304",
+            description = "Largest request body accepted (413 above). Default: ${DEFAULT-VALUE}")
+    long maxBody;
+
+    @Option(names = "--queue", paramLabel = "N", defaultValue = "8",
+            description = "Requests that may wait per model behind the running one (429 beyond). Default: ${DEFAULT-VALUE}")
+    int queue;
+
+    @Option(names = "--context", paramLabel = "TOKENS", defaultValue = "0",
+            description = "Context window per model (0: the backend's default).")
+    int context;
+
+    @Override
+    public Integer call() throws Exception {
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+        if (models.isEmpty() && emulators.isEmpty()) {
+            throw new IllegalArgumentException("no model to serve: expected --model NAME=PATH or --emulator[=PROFILE]");
+        }
+        Map<String, ServedModel> served = new LinkedHashMap<>();
+        try {
+            LoadOptions opts = LoadOptions.DEFAULTS.withContextLength(context);
+            for (String spec : models) {
+                int eq = spec.indexOf('=');
+                if (eq <= 0 || eq == spec.length() - 1) {
+                    throw new IllegalArgumentException("--model " + spec + ": expected NAME=PATH");
+                }
+                String name = spec.substring(0, eq);
+                Path path = Path.of(spec.substring(eq + 1));
+                add(served, name, new ServedModel(name, () -> LanguageModel.open(path, opts.withName(name)), queue));
+            }
+            for (String spec : emulators) {
+                int eq = spec.indexOf('=');
+                String name = eq > 0 ? spec.substring(0, eq) : spec;
+                String profile = eq > 0 ? spec.substring(eq + 1) : spec;
+                add(served, name, new ServedModel(name, () -> LanguageModel.openEmulator(profile, opts.withName(name)), queue));
+            }
+        } catch (RuntimeException e) {
+            served.values().forEach(ServedModel::close);
+            throw e;
+        }
+        NpuServer server = NpuServer.start(new NpuServer.Config(host, port, apiKey, maxBody, queue), served);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "npu4j-serve-shutdown"));
+        System.out.println("npu4j serve: listening on " + server.baseUrl() + (apiKey != null ? " (API key required)" : ""));
+        for (ServedModel m : served.values()) {
+            ModelInfo info = m.info();
+            System.out.println("  " + m.name() + ": " + info.description() + (info.emulator() ? " [emulator]" : ""));
+        }
+        System.out.println("  OpenAI: " + server.baseUrl() + "/v1   Ollama: " + server.baseUrl() + "   Ctrl-C stops");
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    private static void add(Map<String, ServedModel> served, String name, ServedModel m) {
+        if (served.putIfAbsent(name, m) != null) {
+            m.close();
+            throw new IllegalArgumentException("two models named " + name + ": expected distinct names");
+        }
+    }
+}

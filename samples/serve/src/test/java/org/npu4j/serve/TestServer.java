@@ -1,0 +1,31 @@
+package org.npu4j.serve;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.npu4j.llm.LanguageModel;
+import org.npu4j.llm.LoadOptions;
+
+/** A server on 127.0.0.1 (ephemeral port) over the emulated Qwen3 0.6B on RK3588, named {@link #MODEL}. */
+final class TestServer {
+    static final String MODEL = "qwen3-emu";
+    static final String PROFILE = "rk3588-qwen3-0.6b-w8a8";
+
+    private TestServer() {}
+
+    static NpuServer start(NpuServer.Config config) {
+        Map<String, ServedModel> models = new LinkedHashMap<>();
+        models.put(MODEL, new ServedModel(MODEL,
+                () -> LanguageModel.openEmulator(PROFILE, LoadOptions.DEFAULTS.withName(MODEL)), config.queueDepth()));
+        try {
+            return NpuServer.start(config, models);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static NpuServer start() {
+        return start(NpuServer.Config.loopback());
+    }
+}
