@@ -26,10 +26,12 @@ import org.npu4j.rknn.ffi.rknn_tensor_mem;
  * ({@code real = (q − zeroPoint) · scale}, {@link TensorAttr#dequantize(int)}).
  *
  * <h2>The hot path</h2>
- * {@link #run()}: one {@code rknn_run} (plus {@code rknn_mem_sync} per tensor when the model was
- * opened with the runtime's cache flushing turned off), latency recorded into the model's
+ * {@link #run()}: one {@code rknn_run}, its latency recorded as {@link Stage#EXECUTE} into the model's
  * {@link RknnModel#latency()} through a single-writer recorder: no Java allocation (unless a JFR
- * recording enables {@code org.npu4j.RknnRun}: one event per call).
+ * recording enables {@code org.npu4j.RknnRun}: one event per call). There is no input set nor output
+ * get in zero-copy IO; only when the model was opened with the runtime's cache flushing turned off
+ * ({@code RKNN_FLAG_DISABLE_FLUSH_INPUT_MEM_CACHE} / {@code _OUTPUT_}) does a run also call
+ * {@code rknn_mem_sync} per tensor, recorded as {@link Stage#INPUT_SET} and {@link Stage#OUTPUT_GET}.
  *
  * <h2>Threads and lifetime</h2>
  * As its context: one call at a time, from one thread. {@link #close()} waits for a run in progress,
@@ -225,6 +227,16 @@ public final class RknnBinding implements AutoCloseable {
             if (RknnContext.eventsEnabled()) {
                 event = new RknnRunEvent();
                 event.begin();
+            }
+            if (!syncInputs && !syncOutputs) { // the common case: one call, one clock pair
+                long t1 = System.nanoTime();
+                RknnNative.check(Rknn.rknn_run(ctx, MemorySegment.NULL), "rknn_run", modelName);
+                long t2 = System.nanoTime();
+                writer.record(Stage.EXECUTE, t2 - t1);
+                if (event != null) {
+                    context.commit(event, true, 0, t2 - t1, 0);
+                }
+                return;
             }
             long t0 = System.nanoTime();
             if (syncInputs) {

@@ -210,6 +210,25 @@ class RknnEmulatorTest {
     }
 
     @Test
+    void zeroCopyStagesWithTheCallersCacheSyncs() {
+        try (RknnModel m = rknn.open(RknnEmu.model("identity-small.model"), RknnModel.Options.defaults().withFlags(0x4000 | 0x8000));
+             RknnBinding b = m.context().bind()) {
+            b.run();
+            LatencySnapshot s = m.latency().snapshot();
+            assertEquals(1, s.count(Stage.INPUT_SET)); // rknn_mem_sync to the device
+            assertEquals(1, s.count(Stage.EXECUTE));
+            assertEquals(1, s.count(Stage.OUTPUT_GET)); // rknn_mem_sync from the device
+        }
+        try (RknnModel m = rknn.open(RknnEmu.model("identity-small.model"));
+             RknnBinding b = m.context().bind()) {
+            b.run();
+            LatencySnapshot s = m.latency().snapshot();
+            assertEquals(0, s.count(Stage.INPUT_SET)); // zero-copy: nothing to set or get
+            assertEquals(1, s.count(Stage.EXECUTE));
+        }
+    }
+
+    @Test
     void nc1hwc2OutputsCarryC2() {
         try (RknnModel m = rknn.open(RknnEmu.model("identity-small.model"));
              RknnBinding b = m.context().bind(RknnBinding.OutputLayout.NATIVE)) {
