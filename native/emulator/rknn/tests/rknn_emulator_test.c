@@ -709,8 +709,8 @@ static void t_destroy_while_running(void) {
     }
     CHECK(npu4j_emulator_rknn_run_count() == runs + 1);
     OK(rknn_destroy(ctx)); /* waits for the pending run */
-    CHECK(p.rc == RKNN_SUCC);
     pthread_join(t, NULL);
+    CHECK(p.rc == RKNN_SUCC); /* the run completed normally */
     CHECK(rknn_run(ctx, NULL) == RKNN_ERR_CTX_INVALID);
     unsetenv("NPU4J_EMULATOR_RKNN_STALL_MS");
     free(img);
