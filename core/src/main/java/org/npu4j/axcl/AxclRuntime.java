@@ -19,6 +19,9 @@ import org.npu4j.NpuException;
 import org.npu4j.axcl.ffi.Axcl;
 import org.npu4j.axcl.ffi.axclrtDeviceList;
 import org.npu4j.axcl.ffi.axclrtDeviceProperties;
+import org.npu4j.tuning.HostTuning;
+import org.npu4j.tuning.TuningException;
+import org.npu4j.tuning.TuningSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -92,8 +95,10 @@ public final class AxclRuntime extends AxHandle {
      *                runtime's defaults. Only the initialising acquire uses it; a later acquire that
      *                names a different file while the runtime is up fails.
      * @param vnpu    how {@code axclrtEngineInit} partitions the NPU of each device opened
+     * @param tuning  host tuning applied for the life of the handle (see {@link #withTuning}), or {@code null}
+     *                (the default) to leave the host as it is
      */
-    public record Options(@Nullable Path library, @Nullable Path config, VNpu vnpu) {
+    public record Options(@Nullable Path library, @Nullable Path config, VNpu vnpu, @Nullable HostTuning tuning) {
         /** Checks that {@code vnpu} is given. */
         public Options {
             Objects.requireNonNull(vnpu, "vnpu");
@@ -101,7 +106,7 @@ public final class AxclRuntime extends AxHandle {
 
         /** Search for the library, no configuration file, no virtual NPU. */
         public static Options defaults() {
-            return new Options(null, null, VNpu.DISABLE);
+            return new Options(null, null, VNpu.DISABLE, null);
         }
 
         /**
@@ -116,17 +121,29 @@ public final class AxclRuntime extends AxHandle {
 
         /** These options with another library ({@code null}: search). */
         public Options withLibrary(@Nullable Path library) {
-            return new Options(library, config, vnpu);
+            return new Options(library, config, vnpu, tuning);
         }
 
         /** These options with another {@code axclInit} configuration file ({@code null}: the runtime's defaults). */
         public Options withConfig(@Nullable Path config) {
-            return new Options(library, config, vnpu);
+            return new Options(library, config, vnpu, tuning);
+        }
+
+        /**
+         * These options with host tuning: {@link AxclRuntime#acquire(Options)} applies {@code t}
+         * ({@link HostTuning#apply()}: the card's IRQ on a big core, the big cores' governor) before
+         * {@code axclInit}, and closing the handle restores the host after the runtime is released (or the
+         * tuning session's shutdown hook does at JVM exit). Not root: nothing changes and the plan is logged
+         * once as a warning. A failed write, or a failed {@code axclInit} after it, restores what was written
+         * before the exception is thrown. Handles acquired with tuning should be closed in reverse order.
+         */
+        public Options withTuning(@Nullable HostTuning t) {
+            return new Options(library, config, vnpu, t);
         }
 
         /** These options with another NPU partitioning. */
         public Options withVNpu(VNpu vnpu) {
-            return new Options(library, config, vnpu);
+            return new Options(library, config, vnpu, tuning);
         }
     }
 
@@ -187,6 +204,8 @@ public final class AxclRuntime extends AxHandle {
 
     private final NativeLibrary.Loaded library;
     private final Options options;
+    /** Host tuning applied for this handle's life (Options.tuning), restored by release(); null: none. */
+    private @Nullable TuningSession tuning;
     private final Map<Integer, AxDevice> devices = new HashMap<>(); // guarded by this
     private final String label;
 
@@ -214,10 +233,29 @@ public final class AxclRuntime extends AxHandle {
      * @throws AxclException if {@code axclInit} fails; with no card present that is
      *                       {@code runtime/DEVICE/OPEN (0x8030010B)} and the message names
      *                       {@value #HOST_DEVICE}
+     * @throws TuningException if {@link Options#withTuning host tuning} cannot be applied (nothing changed)
      */
     public static AxclRuntime acquire(Options options) {
         Objects.requireNonNull(options, "options");
         NativeLibrary.Loaded lib = AxclNative.load(options.library());
+        TuningSession session = options.tuning() != null ? options.tuning().apply() : null;
+        try {
+            AxclRuntime rt = acquire(options, lib);
+            rt.tuning = session;
+            return rt;
+        } catch (RuntimeException | Error e) {
+            if (session != null) {
+                try {
+                    session.close();
+                } catch (TuningException restore) {
+                    e.addSuppressed(restore);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static AxclRuntime acquire(Options options, NativeLibrary.Loaded lib) {
         synchronized (LOCK) {
             Path config = options.config() == null ? null : options.config().toAbsolutePath();
             if (users == 0) {
@@ -436,6 +474,22 @@ public final class AxclRuntime extends AxHandle {
 
     @Override
     void release() {
+        try {
+            releaseRuntime();
+        } finally {
+            TuningSession t = tuning;
+            tuning = null;
+            if (t != null) {
+                try {
+                    t.close();
+                } catch (TuningException e) {
+                    LOG.warn("{}: host tuning not fully restored: {}", label, e.getMessage());
+                }
+            }
+        }
+    }
+
+    private void releaseRuntime() {
         synchronized (LOCK) {
             if (--users > 0) {
                 return;

@@ -102,6 +102,7 @@ public final class RkllmProvider implements LanguageModelProvider {
         if (s.presencePenalty() != null) {
             b.presencePenalty(s.presencePenalty());
         }
+        b.tuning(options.tuning());
         String cpus = options.option(CPUS);
         if (cpus != null) {
             b.cpuMask(cpuMask(cpus));

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
+import org.npu4j.tuning.HostTuning;
 
 /**
  * How to load a model through {@link LanguageModel#open(Path, LoadOptions)}: the settings every backend
@@ -30,11 +31,14 @@ import org.jspecify.annotations.Nullable;
  * @param sampling      the model's default sampling (requests may override it); null fields keep the
  *                      backend's (RKLLM: the runtime's defaults; AXCL: the package's {@code post_config.json})
  * @param options       backend-specific settings
+ * @param tuning        host tuning to apply for the life of the model (see {@link #withTuning}), or null (the
+ *                      default) to leave the host as it is
  */
 public record LoadOptions(@Nullable String name, int contextLength, int maxNewTokens, @Nullable Path library,
-        boolean emulator, Sampling sampling, Map<String, String> options) {
+        boolean emulator, Sampling sampling, Map<String, String> options, @Nullable HostTuning tuning) {
 
-    public static final LoadOptions DEFAULTS = new LoadOptions(null, 0, 0, null, false, Sampling.DEFAULT, Map.of());
+    public static final LoadOptions DEFAULTS = new LoadOptions(null, 0, 0, null, false, Sampling.DEFAULT, Map.of(),
+            null);
 
     public LoadOptions {
         if (contextLength < 0) {
@@ -48,34 +52,46 @@ public record LoadOptions(@Nullable String name, int contextLength, int maxNewTo
     }
 
     public LoadOptions withName(@Nullable String n) {
-        return new LoadOptions(n, contextLength, maxNewTokens, library, emulator, sampling, options);
+        return new LoadOptions(n, contextLength, maxNewTokens, library, emulator, sampling, options, tuning);
     }
 
     public LoadOptions withContextLength(int n) {
-        return new LoadOptions(name, n, maxNewTokens, library, emulator, sampling, options);
+        return new LoadOptions(name, n, maxNewTokens, library, emulator, sampling, options, tuning);
     }
 
     public LoadOptions withMaxNewTokens(int n) {
-        return new LoadOptions(name, contextLength, n, library, emulator, sampling, options);
+        return new LoadOptions(name, contextLength, n, library, emulator, sampling, options, tuning);
     }
 
     public LoadOptions withLibrary(@Nullable Path lib) {
-        return new LoadOptions(name, contextLength, maxNewTokens, lib, emulator, sampling, options);
+        return new LoadOptions(name, contextLength, maxNewTokens, lib, emulator, sampling, options, tuning);
     }
 
     public LoadOptions withEmulator(boolean on) {
-        return new LoadOptions(name, contextLength, maxNewTokens, library, on, sampling, options);
+        return new LoadOptions(name, contextLength, maxNewTokens, library, on, sampling, options, tuning);
     }
 
     public LoadOptions withSampling(Sampling s) {
-        return new LoadOptions(name, contextLength, maxNewTokens, library, emulator, s, options);
+        return new LoadOptions(name, contextLength, maxNewTokens, library, emulator, s, options, tuning);
     }
 
     /** These options with {@code key = value} added (or replaced). */
     public LoadOptions withOption(String key, String value) {
         Map<String, String> m = new LinkedHashMap<>(options);
         m.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
-        return new LoadOptions(name, contextLength, maxNewTokens, library, emulator, sampling, m);
+        return new LoadOptions(name, contextLength, maxNewTokens, library, emulator, sampling, m, tuning);
+    }
+
+    /**
+     * These options with host tuning: the model applies {@code t} ({@link HostTuning#apply()}) before it
+     * loads and restores the host when it is closed, or at JVM exit if it is not (the tuning session's
+     * shutdown hook). If the process may not write the host's files (not root), nothing is changed and
+     * the plan is logged once as a warning (a dry run); if a write fails, or the model then fails to load,
+     * whatever was written is restored before the error is thrown: the host is never left half-tuned.
+     * Null (the default): the host is left as it is.
+     */
+    public LoadOptions withTuning(@Nullable HostTuning t) {
+        return new LoadOptions(name, contextLength, maxNewTokens, library, emulator, sampling, options, t);
     }
 
     /** The option {@code key}, or null. */

@@ -48,6 +48,9 @@ import org.npu4j.metrics.GenerationEvent;
 import org.npu4j.metrics.LatencyRecorder;
 import org.npu4j.metrics.Stage;
 import org.npu4j.tuning.CpuList;
+import org.npu4j.tuning.HostTuning;
+import org.npu4j.tuning.TuningException;
+import org.npu4j.tuning.TuningSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -129,9 +132,12 @@ public final class RkllmModel implements LanguageModel {
     private volatile int vocabSize;
     /** Cross-attention buffers handed to the runtime, kept until replaced or closed; guarded by lock. */
     private @Nullable Arena crossArena;
+    /** The host tuning applied for this model's life (Builder.tuning), restored by destroy(); null: none. */
+    private final @Nullable TuningSession tuning;
 
-    private RkllmModel(Builder b, RkllmRuntime runtime) {
+    private RkllmModel(Builder b, RkllmRuntime runtime, @Nullable TuningSession tuning) {
         this.runtime = runtime;
+        this.tuning = tuning;
         this.abi = runtime.adapter();
         this.modelFile = b.modelFile;
         this.name = b.name != null ? b.name : b.modelFile.getFileName().toString();
@@ -1111,6 +1117,13 @@ public final class RkllmModel implements LanguageModel {
             crossArena = null;
         }
         arena.close();
+        if (tuning != null) {
+            try {
+                tuning.close();
+            } catch (TuningException e) {
+                LOG.warn("{}: host tuning not fully restored: {}", name, e.getMessage());
+            }
+        }
         LOG.debug("{}: destroyed", name);
     }
 
@@ -1274,6 +1287,7 @@ public final class RkllmModel implements LanguageModel {
         private @Nullable Boolean crossAttention;
         private int hiddenSize;
         private @Nullable Duration runWaitTimeout;
+        private @Nullable HostTuning tuning;
 
         private Builder(Path modelFile) {
             this.modelFile = Objects.requireNonNull(modelFile, "modelFile");
@@ -1393,7 +1407,10 @@ public final class RkllmModel implements LanguageModel {
 
         /**
          * Run through {@code rkllm_run_async} ({@code is_async}); {@link RkllmModel#generate} still blocks
-         * until the run ends, and {@link RkllmModel#abort()} works the same.
+         * until the run ends, and {@link RkllmModel#abort()} works the same. The run ends when the runtime
+         * has left its FINISH/ERROR callback ({@code rkllm_is_running} says idle), as with
+         * {@code rkllm_run}: an exception of {@code onFinish} reaches the caller, and the next call (a KV
+         * cache clear, another run) finds the handle idle.
          */
         public Builder async(boolean async) {
             this.async = async;
@@ -1474,6 +1491,19 @@ public final class RkllmModel implements LanguageModel {
             return this;
         }
 
+        /**
+         * Host tuning applied for the model's life (default: none): {@link #load()} applies it
+         * ({@link HostTuning#apply()}) before {@code rkllm_init}, {@link RkllmModel#close()} restores the
+         * host after {@code rkllm_destroy}, and the tuning session's shutdown hook restores it at JVM exit if
+         * the model is never closed. Without the rights to write (not root) nothing changes and the plan is
+         * logged once as a warning (a dry run). If applying fails, nothing stays changed and {@link #load()}
+         * throws the {@link TuningException}; if the model then fails to load, the tuning is restored first.
+         */
+        public Builder tuning(@Nullable HostTuning tuning) {
+            this.tuning = tuning;
+            return this;
+        }
+
         /** How long a call waits for a running generation before {@link RkllmBusyException} (default: forever). */
         public Builder runWaitTimeout(Duration timeout) {
             Objects.requireNonNull(timeout, "timeout");
@@ -1492,11 +1522,24 @@ public final class RkllmModel implements LanguageModel {
          * @throws RkllmException           if the runtime refuses the model (not a model, too large a context,
          *                                  ...)
          * @throws org.npu4j.NpuException   if no runtime library can be loaded
+         * @throws TuningException          if the {@link #tuning host tuning} cannot be applied (nothing changed)
          */
         public RkllmModel load() {
             requireFile(modelFile, "model file");
             RkllmRuntime rt = runtime != null ? runtime : RkllmRuntime.load();
-            return new RkllmModel(this, rt);
+            TuningSession session = tuning != null ? tuning.apply() : null;
+            try {
+                return new RkllmModel(this, rt, session);
+            } catch (RuntimeException | Error e) {
+                if (session != null) {
+                    try {
+                        session.close();
+                    } catch (TuningException restore) {
+                        e.addSuppressed(restore);
+                    }
+                }
+                throw e;
+            }
         }
 
         /** Applies the settings over the runtime's defaults and checks what depends on several of them. */

@@ -17,6 +17,8 @@ import org.npu4j.llm.Sampling;
 import org.npu4j.llm.TokenListener;
 import org.npu4j.rkllm.RkllmAbi;
 import org.npu4j.tuning.CpuList;
+import org.npu4j.tuning.HostFiles;
+import org.npu4j.tuning.HostTuning;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -73,6 +75,16 @@ public final class ChatMain implements Callable<Integer> {
     @Option(names = "--cpus", paramLabel = "LIST",
             description = "CPUs of the runtime's threads: a list (4-7, 0,2) or a hex mask (0xf0). Default: the big cores.")
     String cpus;
+
+    @Option(names = "--tune",
+            description = "Tune the host while the chat runs (org.npu4j.tuning.HostTuning, as `npu4j tune`: the"
+                    + " accelerator's IRQ on a big core, performance governor on the big cores), restored at exit."
+                    + " Without root it changes nothing and prints what it would change.")
+    boolean tune;
+
+    @Option(names = "--host-root", paramLabel = "DIR", hidden = true,
+            description = "Root of the host files --tune reads and writes (default /; tests give a fixture tree).")
+    Path hostRoot;
 
     @Option(names = "--temperature", paramLabel = "T", description = "Sampling temperature (>= 0).")
     Float temperature;
@@ -182,6 +194,12 @@ public final class ChatMain implements Callable<Integer> {
         }
         if (emulator != null && library != null) {
             throw new IllegalArgumentException("--emulator and --library exclude each other: the emulator is a library");
+        }
+        if (hostRoot != null && !tune) {
+            throw new IllegalArgumentException("--host-root is the root of the files --tune changes: give --tune too");
+        }
+        if (tune) {
+            o = o.withTuning(HostTuning.on(hostRoot != null ? HostFiles.at(hostRoot) : HostFiles.system()));
         }
         return o.withLibrary(library);
     }

@@ -67,6 +67,15 @@ class ChatMainTest {
     }
 
     @Test
+    void tuneReadsTheHostBeforeLoadingAndFailsOnAHostItCannotRead(@org.junit.jupiter.api.io.TempDir Path empty) {
+        // An empty host tree: the tuning plan needs /sys/devices/system/cpu, so nothing is loaded or changed.
+        Run r = run("--emulator", "--tune", "--host-root", empty.toString(), "--prompt", "Hi");
+        assertEquals(1, r.exitCode(), r.err());
+        assertTrue(r.err().contains("/sys/devices/system/cpu"), r.err());
+        assertTrue(r.out().isEmpty(), r.out());
+    }
+
+    @Test
     void badInputExitsWithOneAndSaysWhy() {
         Run r = run("--emulator", "--prompt", " ");
         assertEquals(1, r.exitCode());
