@@ -59,7 +59,7 @@ int64_t npu4j_emulator_axcl_call_count(const char *kind);
  * Writes a complete emulated ax-llm model package (G3 layout: config.json,
  * per-layer .axmodel descriptors, post model, bf16 embedding table,
  * post_config.json, <arch>_tokenizer.txt, tokenizer.json,
- * tokenizer_config.json, README.txt) into dir (created if missing; existing
+ * tokenizer_config.json, README.txt) into dir (created with its parents if missing; existing
  * files are overwritten). Profiles: "qwen3-0.6b" (Qwen3-0.6B shapes: 28
  * layers, H 1024, kv 1024, C 2559, P 128, vocab 151936; ~311 MB of
  * embedding) and "tiny" (4 layers, H 128, kv 64, C 255, P 16, prefill names

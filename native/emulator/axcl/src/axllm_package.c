@@ -49,8 +49,8 @@ static const struct llm_profile PROFILES[] = {
         .rows = 151936, .special_base = 151643,
         .suffixed = false,
         .layer_usage = "sys=1M cmm=16M", .post_usage = "sys=2M cmm=160M",
-        .decode_ms = {2.03, 1.80, 1.55},
-        .prefill_ms = {14.46, 11.19, 5.92},
+        .decode_ms = {2.03, 1.80, 1.51},
+        .prefill_ms = {14.50, 11.23, 5.92},
         .post_ms = {8.0, 8.0, 7.9},
     },
     {
@@ -78,6 +78,28 @@ AX_EXPORT const char *npu4j_emu_axllm_error(void) {
 static int fail(const char *fmt, const char *a, const char *b) {
     snprintf(g_error, sizeof g_error, fmt, a, b);
     return -1;
+}
+
+/* mkdir -p */
+static int make_dirs(const char *dir) {
+    char buf[4096];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(buf, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (buf[i] == '/' || buf[i] == '\0') {
+            char c = buf[i];
+            buf[i] = '\0';
+            if (mkdir(buf, 0755) != 0 && errno != EEXIST) {
+                return -1;
+            }
+            buf[i] = c;
+        }
+    }
+    return 0;
 }
 
 static const struct llm_profile *profile_find(const char *name) {
@@ -277,7 +299,7 @@ AX_EXPORT int npu4j_emu_axllm_write_package(const char *dir, const char *profile
         return fail("npu4j_emu_axllm_write_package: out of memory building the vocabulary%s%s", "", "");
     }
     struct stat st;
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+    if (make_dirs(dir) != 0) {
         return fail("npu4j_emu_axllm_write_package: cannot create %s: %s", dir, strerror(errno));
     }
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {

@@ -1407,7 +1407,10 @@ public final class RkllmModel implements LanguageModel {
 
         /**
          * Run through {@code rkllm_run_async} ({@code is_async}); {@link RkllmModel#generate} still blocks
-         * until the run ends, and {@link RkllmModel#abort()} works the same.
+         * until the run ends, and {@link RkllmModel#abort()} works the same. The run ends when the runtime
+         * has left its FINISH/ERROR callback ({@code rkllm_is_running} says idle), as with
+         * {@code rkllm_run}: an exception of {@code onFinish} reaches the caller, and the next call (a KV
+         * cache clear, another run) finds the handle idle.
          */
         public Builder async(boolean async) {
             this.async = async;
