@@ -48,15 +48,16 @@ final class Mapping {
     static LlmRequest request(LanguageModel model, ChatRequest request, @Nullable Boolean thinking) {
         ChatRequestParameters p = request.parameters();
         if (p.modelName() != null && !p.modelName().equals(model.name())) {
-            throw new UnsupportedFeatureException("model name \"" + p.modelName() + "\": this ChatModel runs the loaded"
-                    + " model " + model.name() + " only");
+            throw new UnsupportedFeatureException("modelName \"" + p.modelName() + "\" is not supported: this ChatModel"
+                    + " runs the loaded model " + model.name() + " only");
         }
         if (p.toolChoice() == ToolChoice.REQUIRED) {
-            throw new UnsupportedFeatureException("ToolChoice.REQUIRED: the model cannot be forced to call a tool"
-                    + " (AUTO or NONE)");
+            throw new UnsupportedFeatureException("ToolChoice.REQUIRED is not supported: the model cannot be forced to"
+                    + " call a tool (expected AUTO or NONE)");
         }
         if (p.responseFormat() != null && p.responseFormat().type() == ResponseFormatType.JSON) {
-            throw new UnsupportedFeatureException("JSON response format: the model has no constrained decoding");
+            throw new UnsupportedFeatureException("JSON response format is not supported: the model has no constrained"
+                    + " decoding");
         }
         LlmRequest.Builder b = LlmRequest.builder().thinking(thinking);
         for (dev.langchain4j.data.message.ChatMessage m : request.messages()) {
@@ -88,6 +89,9 @@ final class Mapping {
         return switch (m) {
             case SystemMessage s -> ChatMessage.system(s.text());
             case UserMessage u -> {
+                if (u.contents().stream().anyMatch(c -> c instanceof dev.langchain4j.data.message.ImageContent)) {
+                    throw new UnsupportedFeatureException("image inputs are not supported: these models take text");
+                }
                 if (!u.hasSingleText()) {
                     throw new UnsupportedFeatureException("a user message with " + u.contents().size()
                             + " contents or non-text content: these models take one text per message");
