@@ -1847,8 +1847,10 @@ static void test_timing(void)
     double elapsed = now_ms() - t0;
     double prefill = 199.0 / 128.0 * c.perf.prefill_tokens * 0.25;
     double decode = 1000.0 / 32.91 * 9 * 0.25; /* first token comes with the prefill */
-    CHECK(elapsed >= (prefill + decode) * 0.95 && elapsed < (prefill + decode) * 1.5 + 20,
-          "elapsed %.1f ms, expected about %.1f", elapsed, prefill + decode);
+    /* Only a lower bound: a sleep never ends early, but on a loaded host it may end
+     * arbitrarily late, so an upper bound on wall-clock time would be a timed test. */
+    CHECK(elapsed >= (prefill + decode) * 0.95, "elapsed %.1f ms, expected at least %.1f", elapsed,
+          prefill + decode);
     CHECK(c.perf.prefill_time_ms >= prefill * 0.95, "prefill_time_ms %.1f < %.1f",
           c.perf.prefill_time_ms, prefill);
     CHECK(c.perf.generate_time_ms >= decode * 0.95, "generate_time_ms %.1f < %.1f",
