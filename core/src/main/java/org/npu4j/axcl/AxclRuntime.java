@@ -244,13 +244,7 @@ public final class AxclRuntime extends AxHandle {
             rt.tuning = session;
             return rt;
         } catch (RuntimeException | Error e) {
-            if (session != null) {
-                try {
-                    session.close();
-                } catch (TuningException restore) {
-                    e.addSuppressed(restore);
-                }
-            }
+            TuningSession.restoreAfter(session, e);
             throw e;
         }
     }

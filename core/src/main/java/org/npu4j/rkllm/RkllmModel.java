@@ -1531,13 +1531,7 @@ public final class RkllmModel implements LanguageModel {
             try {
                 return new RkllmModel(this, rt, session);
             } catch (RuntimeException | Error e) {
-                if (session != null) {
-                    try {
-                        session.close();
-                    } catch (TuningException restore) {
-                        e.addSuppressed(restore);
-                    }
-                }
+                TuningSession.restoreAfter(session, e);
                 throw e;
             }
         }

@@ -100,6 +100,20 @@ public final class TuningSession implements AutoCloseable {
     }
 
     /**
+     * Restores {@code session} (if any) after {@code failure} ended what it was applied for: a failed
+     * model or runtime load. A failure to restore is added to {@code failure} as suppressed.
+     */
+    public static void restoreAfter(@Nullable TuningSession session, Throwable failure) {
+        if (session != null) {
+            try {
+                session.close();
+            } catch (TuningException restore) {
+                failure.addSuppressed(restore);
+            }
+        }
+    }
+
+    /**
      * Restores every changed file to its previous content, in reverse order, and removes the
      * shutdown hook. Idempotent.
      *

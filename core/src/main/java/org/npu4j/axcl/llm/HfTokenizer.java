@@ -20,17 +20,12 @@ import java.util.Set;
  * character mapping undone) for streaming; stop ids are {@code <|im_end|>}, {@code <|endoftext|>} and
  * {@code tokenizer_config.json}'s {@code eos_token} when present. Thread-safe.
  */
-public final class HfTokenizer implements LlmTokenizer {
+public final class HfTokenizer extends Vocabulary {
     private final HuggingFaceTokenizer hf;
-    private final byte[][] bytes;
-    private final Map<String, Integer> added;
-    private final int[] stops;
 
     private HfTokenizer(HuggingFaceTokenizer hf, byte[][] bytes, Map<String, Integer> added, int[] stops) {
+        super(bytes, added, stops);
         this.hf = hf;
-        this.bytes = bytes;
-        this.added = added;
-        this.stops = stops;
     }
 
     /**
@@ -137,36 +132,6 @@ public final class HfTokenizer implements LlmTokenizer {
             out[i] = (int) ids[i];
         }
         return out;
-    }
-
-    @Override
-    public byte[] bytes(int id) {
-        return id >= 0 && id < bytes.length ? bytes[id] : new byte[0];
-    }
-
-    @Override
-    public boolean isStop(int id) {
-        for (int s : stops) {
-            if (s == id) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    @Override
-    public int[] stopIds() {
-        return stops.clone();
-    }
-
-    @Override
-    public int size() {
-        return bytes.length;
-    }
-
-    @Override
-    public int addedTokenId(String text) {
-        return added.getOrDefault(text, -1);
     }
 
     @Override

@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * literally (longest first), the Qwen2 pre-tokenizer pattern, then rank BPE on the UTF-8 bytes of each
  * piece. Thread-safe (immutable).
  */
-public final class MnnTokenizer implements LlmTokenizer {
+public final class MnnTokenizer extends Vocabulary {
     /** The Qwen2 pre-tokenizer split pattern ({@code tokenizer.json} {@code pre_tokenizer}). */
     static final Pattern QWEN2_SPLIT = Pattern.compile(
             "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
@@ -33,20 +33,15 @@ public final class MnnTokenizer implements LlmTokenizer {
     private static final int MAGIC = 430;
     private static final int TIKTOKEN = 1;
 
-    private final byte[][] bytes;
     /** Regular token bytes (as ISO-8859-1 strings: one char per byte) → rank = id. */
     private final Map<String, Integer> ranks;
-    private final Map<String, Integer> added;
     private final List<String> addedLongestFirst;
-    private final int[] stops;
 
     private MnnTokenizer(byte[][] bytes, Map<String, Integer> ranks, Map<String, Integer> added, int[] stops) {
-        this.bytes = bytes;
+        super(bytes, added, stops);
         this.ranks = ranks;
-        this.added = added;
         this.addedLongestFirst = new ArrayList<>(added.keySet());
         this.addedLongestFirst.sort((a, b) -> b.length() - a.length());
-        this.stops = stops;
     }
 
     /**
@@ -208,35 +203,5 @@ public final class MnnTokenizer implements LlmTokenizer {
             }
             out.add(r);
         }
-    }
-
-    @Override
-    public byte[] bytes(int id) {
-        return id >= 0 && id < bytes.length ? bytes[id] : new byte[0];
-    }
-
-    @Override
-    public boolean isStop(int id) {
-        for (int s : stops) {
-            if (s == id) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    @Override
-    public int[] stopIds() {
-        return stops.clone();
-    }
-
-    @Override
-    public int size() {
-        return bytes.length;
-    }
-
-    @Override
-    public int addedTokenId(String text) {
-        return added.getOrDefault(text, -1);
     }
 }
