@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the committed FFM bindings from npu4j's own headers in native/include.
 #
-#   native/jextract.sh            regenerate rkllm-bindings and axcl-bindings
+#   native/jextract.sh            regenerate rkllm-bindings, axcl-bindings and rknn-bindings
 #   native/jextract.sh --check    only verify that the stamps match the headers
 #
 # Needs jextract (JDK 22+ API, built against libclang 14) on PATH, or JEXTRACT=/path/to/jextract.
@@ -23,6 +23,7 @@ abis=(
   "rkllm_v1_2|rkllm-bindings|org.npu4j.rkllm.ffi.v1_2|Rkllm|rkllm/v1_2|rkllm.h"
   "rkllm_v1_3|rkllm-bindings|org.npu4j.rkllm.ffi.v1_3|Rkllm|rkllm/v1_3|rkllm.h"
   "axcl|axcl-bindings|org.npu4j.axcl.ffi|Axcl|axcl|axcl.h"
+  "rknn|rknn-bindings|org.npu4j.rknn.ffi|Rknn|rknn|rknn_api.h"
 )
 
 # The stamp of one ABI: hash of each input file, paths relative to native/.

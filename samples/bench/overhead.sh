@@ -9,7 +9,10 @@
 #   2. AXCL execute on a reused IO binding (identity-small): native/bench/axcl_execute_bench (C)
 #      against AxclExecuteBenchmark (JMH): ns/call and bytes/call.
 #      Targets: Java - C < 1 us per call, 0 B per call.
-#   3. Peak RSS of the chat CLI (samples/chat/target/npu4j-chat --emulator --prompt ...) against
+#   3. RKNN zero-copy run on a reused binding (identity-small): native/bench/rknn_run_bench (C)
+#      against RknnRunBenchmark (JMH): ns/call and bytes/call.
+#      Targets: Java - C <= 400 ns per call, 0 B per call.
+#   4. Peak RSS of the chat CLI (samples/chat/target/npu4j-chat --emulator --prompt ...) against
 #      the C driver streaming an answer to the same prompt (reported, no target).
 #
 # Usage: samples/bench/overhead.sh [--quick] [--build | --no-build] [--repeat N]
@@ -25,6 +28,7 @@ root=$(cd "$here/../.." && pwd)
 cmake_dir=$root/native/target/cmake
 c_rkllm=$cmake_dir/bench/rkllm_stream_bench
 c_axcl=$cmake_dir/bench/axcl_execute_bench
+c_rknn=$cmake_dir/bench/rknn_run_bench
 jar=$here/target/npu4j-bench.jar
 chat=$root/samples/chat/target/npu4j-chat
 
@@ -110,8 +114,11 @@ echo
 # ---- 1. RKLLM streaming -----------------------------------------------------------------------
 have_axcl=0
 if [[ -x $c_axcl ]] && "$java" -jar "$jar" -l 2>/dev/null | grep -q AxclExecuteBenchmark; then have_axcl=1; fi
+have_rknn=0
+if [[ -x $c_rknn ]] && "$java" -jar "$jar" -l 2>/dev/null | grep -q RknnRunBenchmark; then have_rknn=1; fi
 benchmarks=RkllmStreamBenchmark
-((have_axcl)) && benchmarks="RkllmStreamBenchmark|AxclExecuteBenchmark"
+((have_axcl)) && benchmarks+="|AxclExecuteBenchmark"
+((have_rknn)) && benchmarks+="|RknnRunBenchmark"
 
 # The C runs go around the JMH run, half before and half after, so that both see the machine's load
 # of the same minutes (it is shared: the load average is printed above).
@@ -121,6 +128,7 @@ echo "C drivers ($before runs each) ..." >&2
 repeat=$before
 mapfile -t c_tok < <(run_c "$c_rkllm" --tokens "$tokens")
 ((have_axcl)) && mapfile -t c_call < <(run_c "$c_axcl" --calls "$calls")
+((have_rknn)) && mapfile -t c_rk < <(run_c "$c_rknn" --calls "$calls")
 echo "JMH ($benchmarks, ${jmh_opts[*]}, -prof gc) ..." >&2
 "$java" -jar "$jar" "${jmh_opts[@]}" -prof gc -rf csv -rff "$tmp/jmh.csv" "$benchmarks" >"$tmp/jmh.log" 2>&1 \
   || { tail -n 30 "$tmp/jmh.log" >&2; echo "overhead.sh: JMH failed (log above)" >&2; exit 2; }
@@ -128,9 +136,11 @@ echo "C drivers ($after runs each) ..." >&2
 repeat=$after
 mapfile -t -O "${#c_tok[@]}" c_tok < <(run_c "$c_rkllm" --tokens "$tokens")
 ((have_axcl)) && mapfile -t -O "${#c_call[@]}" c_call < <(run_c "$c_axcl" --calls "$calls")
+((have_rknn)) && mapfile -t -O "${#c_rk[@]}" c_rk < <(run_c "$c_rknn" --calls "$calls")
 repeat=$((before + after))
 ((${#c_tok[@]} == repeat)) || { echo "overhead.sh: $c_rkllm failed" >&2; exit 2; }
 if ((have_axcl)) && ((${#c_call[@]} != repeat)); then echo "overhead.sh: $c_axcl failed" >&2; exit 2; fi
+if ((have_rknn)) && ((${#c_rk[@]} != repeat)); then echo "overhead.sh: $c_rknn failed" >&2; exit 2; fi
 
 c_ns=$(printf '%s\n' "${c_tok[@]}" | median)
 j_ns=$(jmh_score "$tmp/jmh.csv" org.npu4j.bench.RkllmStreamBenchmark.stream)
@@ -162,7 +172,24 @@ else
 fi
 echo
 
-# ---- 3. RSS -----------------------------------------------------------------------------------
+# ---- 3. RKNN run -----------------------------------------------------------------------------
+if ((have_rknn)); then
+  c_rk_ns=$(printf '%s\n' "${c_rk[@]}" | median)
+  j_rk_ns=$(jmh_score "$tmp/jmh.csv" org.npu4j.bench.RknnRunBenchmark.run)
+  j_rk_err=$(awk -F, '$1 == "\"org.npu4j.bench.RknnRunBenchmark.run\"" {print $6}' "$tmp/jmh.csv")
+  j_rk_b=$(jmh_score "$tmp/jmh.csv" org.npu4j.bench.RknnRunBenchmark.run:gc.alloc.rate.norm)
+  echo "RKNN zero-copy run on a reused binding (emulated RK3588, identity-small: 4 KiB in, 4 KiB out)"
+  echo "  C    rknn_run_bench        $(calc %.1f "$c_rk_ns") ns/call (median of: ${c_rk[*]}; $calls calls each)"
+  echo "  Java RknnRunBenchmark      $(calc %.1f "$j_rk_ns") ns/call (+- $(calc %.1f "$j_rk_err"), 99.9% CI), $(calc %.3f "$j_rk_b") B/call"
+  echo "  Java/C $(calc %.2f "$j_rk_ns / $c_rk_ns"); Java - C = $(calc %.1f "$j_rk_ns - $c_rk_ns") ns/call"
+  verdict "$j_rk_ns - $c_rk_ns <= 400" "Java per-call overhead $(calc %.1f "$j_rk_ns - $c_rk_ns") ns <= 400 ns"
+  verdict "$j_rk_b < 1" "Java allocation $(calc %.3f "$j_rk_b") B/call rounds to 0 B/call"
+else
+  echo "RKNN run: SKIPPED ($c_rknn or RknnRunBenchmark not built)"
+fi
+echo
+
+# ---- 4. RSS -----------------------------------------------------------------------------------
 if [[ -x $chat ]]; then
   echo "Peak RSS ..." >&2
   c_rss=$(peak_rss_kb "$c_rkllm" --tokens 256 --warmup 0 --prompt "$prompt") || c_rss=

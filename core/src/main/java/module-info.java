@@ -7,6 +7,7 @@
 module org.npu4j.core {
     requires org.npu4j.rkllm.bindings;
     requires org.npu4j.axcl.bindings;
+    requires org.npu4j.rknn.bindings;
     requires org.slf4j;
     requires ai.djl.tokenizers;
     requires transitive com.fasterxml.jackson.databind;
@@ -21,6 +22,7 @@ module org.npu4j.core {
     exports org.npu4j.llm.spi;
     exports org.npu4j.metrics;
     exports org.npu4j.rkllm;
+    exports org.npu4j.rknn;
     exports org.npu4j.tuning;
 
     uses org.npu4j.llm.spi.LanguageModelProvider;

@@ -464,10 +464,7 @@ const ax_json *ax_json_get(const ax_json *obj, const char *key);
 axclError ax_config_defaults(struct ax_config *cfg);
 axclError ax_config_load(const char *path, struct ax_config *cfg);
 
-/* Float conversions (compute.c). */
-float ax_half_to_float(uint16_t h);
-uint16_t ax_float_to_half(float f);
-float ax_bf16_to_float(uint16_t b);
-uint16_t ax_float_to_bf16(float f);
+/* Float conversions, shared by the emulators (native/emulator/common). */
+#include "../../common/emu_float.h"
 
 #endif /* NPU4J_AXCL_AXEMU_H */

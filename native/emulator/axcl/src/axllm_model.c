@@ -308,12 +308,12 @@ int ax_axllm_layer_check(const struct ax_desc *d, char *why, size_t whylen) {
 
 static void load_row(const uint16_t *src, int n, float *dst) {
     for (int i = 0; i < n; i++) {
-        dst[i] = ax_bf16_to_float(src[i]);
+        dst[i] = emu_bf16_to_float(src[i]);
     }
 }
 
 static float bf16_round(float f) {
-    return ax_bf16_to_float(ax_float_to_bf16(f));
+    return emu_bf16_to_float(emu_float_to_bf16(f));
 }
 
 int ax_axllm_layer_run(const struct ax_desc *d, int group, const uint8_t *const *in, uint8_t *const *out, char *why,
@@ -354,16 +354,16 @@ int ax_axllm_layer_run(const struct ax_desc *d, int group, const uint8_t *const 
         for (int e = 0; e < kv; e++) {
             /* Beyond the heads' width: the row carries the token's other features (noise lanes). */
             int noise = H > AXLLM_LANES ? AXLLM_LANES + e % (H - AXLLM_LANES) : e % H;
-            float fk = e < 16 ? kr[e] : ax_bf16_to_float(x_in[(size_t)i * H + noise]);
+            float fk = e < 16 ? kr[e] : emu_bf16_to_float(x_in[(size_t)i * H + noise]);
             float fv = e < 32 ? vr[e] : fk;
-            krow[e] = ax_float_to_bf16(fk);
-            vrow[e] = ax_float_to_bf16(fv);
+            krow[e] = emu_float_to_bf16(fk);
+            vrow[e] = emu_float_to_bf16(fv);
         }
         for (int e = 0; e < 16; e++) {
-            ck[(size_t)i * 16 + e] = ax_bf16_to_float(krow[e]);
+            ck[(size_t)i * 16 + e] = emu_bf16_to_float(krow[e]);
         }
         for (int e = 0; e < 32; e++) {
-            cv[(size_t)i * 32 + e] = ax_bf16_to_float(vrow[e]);
+            cv[(size_t)i * 32 + e] = emu_bf16_to_float(vrow[e]);
         }
     }
     float *sc = malloc(sizeof(float) * (size_t)M);
@@ -387,7 +387,7 @@ int ax_axllm_layer_run(const struct ax_desc *d, int group, const uint8_t *const 
             float best = -INFINITY;
             for (int c = 0; c < M; c++) {
                 /* Attended iff the mask element is above -1000 (0 = attend, -65536 = masked). */
-                if (!(ax_bf16_to_float(mrow[c]) > -1000.0f)) {
+                if (!(emu_bf16_to_float(mrow[c]) > -1000.0f)) {
                     sc[c] = -INFINITY;
                     continue;
                 }
@@ -438,7 +438,7 @@ int ax_axllm_layer_run(const struct ax_desc *d, int group, const uint8_t *const 
         uint16_t *yr = y + (size_t)i * H;
         const uint16_t *xr = x_in + (size_t)i * H;
         for (int e = 0; e < H; e++) {
-            yr[e] = e < AXLLM_LANES ? ax_float_to_bf16(q[e]) : xr[e];
+            yr[e] = e < AXLLM_LANES ? emu_float_to_bf16(q[e]) : xr[e];
         }
     }
     free(sc);
@@ -627,10 +627,10 @@ int ax_axllm_post_run(const struct ax_desc *d, const uint8_t *const *in, uint8_t
     int next = axllm_next_token(x, d->llm_special_base, rows);
     uint16_t *logits = (uint16_t *)out[0];
     for (int t = 0; t < rows; t++) {
-        logits[t] = ax_float_to_bf16(-8.0f + (float)(mix32((uint32_t)t) >> 28) / 8.0f);
+        logits[t] = emu_float_to_bf16(-8.0f + (float)(mix32((uint32_t)t) >> 28) / 8.0f);
     }
     if (next >= 0 && next < rows) {
-        logits[next] = ax_float_to_bf16(16.0f);
+        logits[next] = emu_float_to_bf16(16.0f);
     }
     return 0;
 }

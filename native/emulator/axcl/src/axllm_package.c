@@ -233,7 +233,7 @@ static int write_embedding(const struct llm_profile *p, const char *path, int sp
         }
         for (int e = 0; e < H; e++) {
             float val = e < AXLLM_LANES ? lanes[e] : (float)((int)(xorshift(&s) % 61) - 30) / 1000.0f;
-            row[e] = ax_float_to_bf16(val);
+            row[e] = emu_float_to_bf16(val);
         }
         if (fwrite(row, sizeof *row, (size_t)H, f) != (size_t)H) {
             break;

@@ -14,93 +14,13 @@
  *             to them (see README.md for the exact arrangement)
  */
 #include "axemu.h"
+#include "emu_float.h"
+#include "emu_scene.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ------------------------------------------------------------------ */
-/* Half and bfloat16                                                   */
-/* ------------------------------------------------------------------ */
-
-float ax_half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
-    uint32_t exp = (h >> 10) & 0x1F;
-    uint32_t man = h & 0x3FF;
-    uint32_t bits;
-    if (exp == 0) {
-        if (man == 0) {
-            bits = sign;
-        } else { /* subnormal: normalise */
-            int e = -1;
-            do {
-                e++;
-                man <<= 1;
-            } while (!(man & 0x400));
-            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3FF) << 13);
-        }
-    } else if (exp == 0x1F) {
-        bits = sign | 0x7F800000u | (man << 13);
-    } else {
-        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
-uint16_t ax_float_to_half(float f) {
-    uint32_t x;
-    memcpy(&x, &f, sizeof x);
-    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
-    uint32_t exp = (x >> 23) & 0xFF;
-    uint32_t man = x & 0x7FFFFF;
-    if (exp == 0xFF) { /* inf / nan */
-        return (uint16_t)(sign | 0x7C00 | (man ? 0x200 : 0));
-    }
-    int e = (int)exp - 127 + 15;
-    if (e >= 0x1F) {
-        return (uint16_t)(sign | 0x7C00);
-    }
-    if (e <= 0) { /* subnormal or zero */
-        if (e < -10) {
-            return sign;
-        }
-        man |= 0x800000;
-        uint32_t shift = (uint32_t)(14 - e);
-        uint32_t half = man >> shift;
-        uint32_t rem = man & ((1u << shift) - 1);
-        uint32_t mid = 1u << (shift - 1);
-        if (rem > mid || (rem == mid && (half & 1))) {
-            half++;
-        }
-        return (uint16_t)(sign | half);
-    }
-    uint32_t half = ((uint32_t)e << 10) | (man >> 13);
-    uint32_t rem = man & 0x1FFF;
-    if (rem > 0x1000 || (rem == 0x1000 && (half & 1))) {
-        half++; /* may carry into the exponent, which is the correct rounding */
-    }
-    return (uint16_t)(sign | half);
-}
-
-float ax_bf16_to_float(uint16_t b) {
-    uint32_t bits = (uint32_t)b << 16;
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
-uint16_t ax_float_to_bf16(float f) {
-    uint32_t x;
-    memcpy(&x, &f, sizeof x);
-    if ((x & 0x7F800000u) == 0x7F800000u && (x & 0x7FFFFF)) {
-        return (uint16_t)((x >> 16) | 0x40); /* keep NaN a NaN */
-    }
-    x += 0x7FFF + ((x >> 16) & 1);
-    return (uint16_t)(x >> 16);
-}
 
 /* ------------------------------------------------------------------ */
 /* Element access                                                      */
@@ -134,8 +54,8 @@ static double load(const uint8_t *p, axclrtEngineDataType t, size_t i) {
     case AXCL_DATA_TYPE_UINT16: { uint16_t v; memcpy(&v, p + 2 * i, 2); return v; }
     case AXCL_DATA_TYPE_INT32: { int32_t v; memcpy(&v, p + 4 * i, 4); return v; }
     case AXCL_DATA_TYPE_UINT32: { uint32_t v; memcpy(&v, p + 4 * i, 4); return v; }
-    case AXCL_DATA_TYPE_FP16: { uint16_t v; memcpy(&v, p + 2 * i, 2); return ax_half_to_float(v); }
-    case AXCL_DATA_TYPE_BF16: { uint16_t v; memcpy(&v, p + 2 * i, 2); return ax_bf16_to_float(v); }
+    case AXCL_DATA_TYPE_FP16: { uint16_t v; memcpy(&v, p + 2 * i, 2); return emu_half_to_float(v); }
+    case AXCL_DATA_TYPE_BF16: { uint16_t v; memcpy(&v, p + 2 * i, 2); return emu_bf16_to_float(v); }
     case AXCL_DATA_TYPE_FP32: { float v; memcpy(&v, p + 4 * i, 4); return v; }
     case AXCL_DATA_TYPE_FP64: { double v; memcpy(&v, p + 8 * i, 8); return v; }
     default: return 0;
@@ -159,8 +79,8 @@ static void store(uint8_t *p, axclrtEngineDataType t, size_t i, double v) {
     case AXCL_DATA_TYPE_UINT16: { uint16_t x = (uint16_t)clampr(v, 0, 65535); memcpy(p + 2 * i, &x, 2); break; }
     case AXCL_DATA_TYPE_INT32: { int32_t x = (int32_t)clampr(v, -2147483648.0, 2147483647.0); memcpy(p + 4 * i, &x, 4); break; }
     case AXCL_DATA_TYPE_UINT32: { uint32_t x = (uint32_t)clampr(v, 0, 4294967295.0); memcpy(p + 4 * i, &x, 4); break; }
-    case AXCL_DATA_TYPE_FP16: { uint16_t x = ax_float_to_half((float)v); memcpy(p + 2 * i, &x, 2); break; }
-    case AXCL_DATA_TYPE_BF16: { uint16_t x = ax_float_to_bf16((float)v); memcpy(p + 2 * i, &x, 2); break; }
+    case AXCL_DATA_TYPE_FP16: { uint16_t x = emu_float_to_half((float)v); memcpy(p + 2 * i, &x, 2); break; }
+    case AXCL_DATA_TYPE_BF16: { uint16_t x = emu_float_to_bf16((float)v); memcpy(p + 2 * i, &x, 2); break; }
     case AXCL_DATA_TYPE_FP32: { float x = (float)v; memcpy(p + 4 * i, &x, 4); break; }
     case AXCL_DATA_TYPE_FP64: memcpy(p + 8 * i, &v, 8); break;
     default: break;
@@ -245,40 +165,8 @@ static void run_hash(const struct ax_desc *d, int group, uint32_t batch, const u
 /* yolo                                                                */
 /* ------------------------------------------------------------------ */
 
-/* Pure colours and the COCO class ids they stand for. */
-static const struct {
-    uint32_t rgb;
-    int cls;
-} COLOURS[] = {
-    {0xFF0000, 0},  /* red     -> person */
-    {0x00FF00, 2},  /* green   -> car */
-    {0x0000FF, 16}, /* blue    -> dog */
-    {0xFFFF00, 5},  /* yellow  -> bus */
-    {0x00FFFF, 14}, /* cyan    -> bird */
-    {0xFF00FF, 15}, /* magenta -> cat */
-    {0xFFFFFF, 39}, /* white   -> bottle */
-    {0x000000, 62}, /* black   -> tv */
-};
-#define LETTERBOX_GREY 0x727272u /* 114,114,114 */
-#define YOLO_MIN_SIDE 8
 #define YOLO_MAX_DETS 512
 #define BG_LOGIT (-8.0f)   /* sigmoid = 0.000335 */
-#define LOW_LOGIT (-24.0f) /* DFL bins that carry no mass */
-
-struct det {
-    int x0, y0, x1, y1; /* pixel edges: the box covers x0 <= x < x1 */
-    int cls;
-    float conf;
-};
-
-static int colour_class(uint32_t rgb) {
-    for (size_t i = 0; i < sizeof COLOURS / sizeof COLOURS[0]; i++) {
-        if (COLOURS[i].rgb == rgb) {
-            return COLOURS[i].cls;
-        }
-    }
-    return -1;
-}
 
 /* Input geometry of a yolo model: N, H, W and whether the planes are separate. */
 static void yolo_geometry(const struct ax_tensor *t, int *h, int *w, bool *nchw) {
@@ -287,152 +175,9 @@ static void yolo_geometry(const struct ax_tensor *t, int *h, int *w, bool *nchw)
     *w = *nchw ? t->dims[0][3] : t->dims[0][2];
 }
 
-/* Finds the rectangles of one image; returns how many. */
-enum { HIST_SLOTS = 8192 };
-
-static int find_rects(const uint8_t *img, int H, int W, bool nchw, int classes, struct det *dets, uint32_t *px,
-                      uint8_t *seen, int32_t *stack, uint32_t *keys, uint32_t *counts) {
-    size_t n = (size_t)H * (size_t)W;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t r, g, b;
-        if (nchw) {
-            r = img[i], g = img[n + i], b = img[2 * n + i];
-        } else {
-            r = img[3 * i], g = img[3 * i + 1], b = img[3 * i + 2];
-        }
-        px[i] = r << 16 | g << 8 | b;
-    }
-    /* Most common colour: a small open-addressing histogram (new colours are
-     * dropped once it is 3/4 full, which only matters for photographs). */
-    enum { SLOTS = HIST_SLOTS };
-    memset(keys, 0, SLOTS * sizeof *keys);
-    memset(counts, 0, SLOTS * sizeof *counts);
-    int used = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t k = px[i] + 1, s = (uint32_t)(mix64(k) & (SLOTS - 1));
-        while (keys[s] && keys[s] != k) {
-            s = (s + 1) & (SLOTS - 1);
-        }
-        if (!keys[s]) {
-            if (used >= SLOTS * 3 / 4) {
-                continue;
-            }
-            keys[s] = k;
-            used++;
-        }
-        counts[s]++;
-    }
-    uint32_t bg = LETTERBOX_GREY, best = 0;
-    for (int s = 0; s < SLOTS; s++) {
-        if (counts[s] > best) {
-            best = counts[s];
-            bg = keys[s] - 1;
-        }
-    }
-    memset(seen, 0, n);
-    int ndet = 0;
-    for (size_t start = 0; start < n; start++) {
-        uint32_t c = px[start];
-        if (seen[start] || c == bg || c == LETTERBOX_GREY) {
-            continue;
-        }
-        int cls = colour_class(c);
-        if (cls < 0 || cls >= classes) {
-            continue;
-        }
-        /* 4-connected flood fill of this exact colour. */
-        int x0 = W, y0 = H, x1 = -1, y1 = -1;
-        size_t area = 0, top = 0;
-        stack[top++] = (int32_t)start;
-        seen[start] = 1;
-        while (top) {
-            int32_t i = stack[--top];
-            int x = i % W, y = i / W;
-            area++;
-            x0 = x < x0 ? x : x0;
-            x1 = x > x1 ? x : x1;
-            y0 = y < y0 ? y : y0;
-            y1 = y > y1 ? y : y1;
-            int32_t nb[4] = {x > 0 ? i - 1 : -1, x + 1 < W ? i + 1 : -1, y > 0 ? i - W : -1, y + 1 < H ? i + W : -1};
-            for (int k = 0; k < 4; k++) {
-                if (nb[k] >= 0 && !seen[nb[k]] && px[nb[k]] == c) {
-                    seen[nb[k]] = 1;
-                    stack[top++] = nb[k];
-                }
-            }
-        }
-        int bw = x1 - x0 + 1, bh = y1 - y0 + 1;
-        double fill = (double)area / ((double)bw * bh);
-        if (bw < YOLO_MIN_SIDE || bh < YOLO_MIN_SIDE || fill < 0.5 || ndet >= YOLO_MAX_DETS) {
-            continue;
-        }
-        dets[ndet++] = (struct det){x0, y0, x1 + 1, y1 + 1, cls, (float)(0.4 + 0.5 * fill)};
-    }
-    return ndet;
-}
-
-/* Picks the scale (0: stride 8, 1: 16, 2: 32) and grid cell that carry a box:
- * the stride that matches the box's longer side (<= 64 px: 8, <= 128: 16,
- * else 32) but not above its shorter side, and the cell holding the box
- * centre, or a free neighbour whose anchor point is still inside the box. */
-static bool assign(const struct det *d, int H, int W, uint8_t *occ[3], int *scale, int *gx, int *gy) {
-    int w = d->x1 - d->x0, h = d->y1 - d->y0;
-    int mx = w > h ? w : h, mn = w < h ? w : h;
-    int pref = mx <= 64 ? 0 : mx <= 128 ? 1 : 2;
-    int kmax = mn >= 32 ? 2 : mn >= 16 ? 1 : 0;
-    double cx = (d->x0 + d->x1) / 2.0, cy = (d->y0 + d->y1) / 2.0;
-    for (int k = pref < kmax ? pref : kmax; k >= 0; k--) {
-        int s = 8 << k, gw = W / s, gh = H / s;
-        int cgx = (int)(cx / s), cgy = (int)(cy / s);
-        cgx = cgx >= gw ? gw - 1 : cgx;
-        cgy = cgy >= gh ? gh - 1 : cgy;
-        static const int order[9][2] = {{0, 0}, {-1, 0}, {1, 0}, {0, -1}, {0, 1}, {-1, -1}, {1, -1}, {-1, 1}, {1, 1}};
-        for (int o = 0; o < 9; o++) {
-            int x = cgx + order[o][0], y = cgy + order[o][1];
-            if (x < 0 || y < 0 || x >= gw || y >= gh || occ[k][y * gw + x]) {
-                continue;
-            }
-            double anx = (x + 0.5) * s, any = (y + 0.5) * s;
-            if (anx < d->x0 || anx > d->x1 || any < d->y0 || any > d->y1) {
-                continue;
-            }
-            occ[k][y * gw + x] = 1;
-            *scale = k;
-            *gx = x;
-            *gy = y;
-            return true;
-        }
-    }
-    return false;
-}
-
 /* Element index of channel c at cell (x, y) of a [1, gh, gw, C] (or NCHW) head. */
 static size_t head_index(bool nchw, int gh, int gw, int C, int x, int y, int c) {
     return nchw ? (size_t)c * gh * gw + (size_t)y * gw + x : ((size_t)y * gw + x) * C + c;
-}
-
-/* The 16 (reg_max) logits of one side: mass on floor(v) and floor(v)+1 so
- * that the softmax expectation is exactly v. */
-static void dfl_side(float *logits, int reg, double v) {
-    if (v < 0) {
-        v = 0;
-    }
-    if (v > reg - 1) {
-        v = reg - 1;
-    }
-    int lo = (int)floor(v);
-    double f = v - lo;
-    for (int b = 0; b < reg; b++) {
-        logits[b] = LOW_LOGIT;
-    }
-    if (lo >= reg - 1 || f < 1e-7) {
-        logits[lo] = 0;
-    } else if (f > 1 - 1e-7) {
-        logits[lo + 1] = 0;
-    } else {
-        logits[lo] = (float)log(1 - f);
-        logits[lo + 1] = (float)log(f);
-    }
 }
 
 struct yolo_out {
@@ -463,7 +208,7 @@ static void yolo_background(const struct ax_desc *d, const struct yolo_out *o, i
         return;
     }
     float side[64];
-    dfl_side(side, reg, 0.5); /* a stride-sized square around the cell centre */
+    emu_dfl_side(side, reg, 0.5); /* a stride-sized square around the cell centre */
     bool concat = d->head == AX_YOLO_DFL_CONCAT;
     for (int k = 0; k < 3; k++) {
         int s = 8 << k, gw = W / s, gh = H / s;
@@ -481,7 +226,7 @@ static void yolo_background(const struct ax_desc *d, const struct yolo_out *o, i
     }
 }
 
-static void yolo_put(const struct ax_desc *d, const struct yolo_out *o, int H, int W, const struct det *det, int k,
+static void yolo_put(const struct ax_desc *d, const struct yolo_out *o, int H, int W, const struct emu_rect *det, int k,
                      int gx, int gy) {
     int reg = d->reg_max, nc = d->classes, s = 8 << k, gw = W / s, gh = H / s;
     if (d->head == AX_YOLO_DECODED) {
@@ -507,7 +252,7 @@ static void yolo_put(const struct ax_desc *d, const struct yolo_out *o, int H, i
     double dist[4] = {(anx - det->x0) / s, (any - det->y0) / s, (det->x1 - anx) / s, (det->y1 - any) / s};
     float side[64];
     for (int sd = 0; sd < 4; sd++) {
-        dfl_side(side, reg, dist[sd]);
+        emu_dfl_side(side, reg, dist[sd]);
         for (int b = 0; b < reg; b++) {
             o->box[k][head_index(o->nchw[k], gh, gw, cb, gx, gy, sd * reg + b)] = side[b];
         }
@@ -522,14 +267,10 @@ static int run_yolo(const struct ax_desc *d, int group, uint32_t batch, const ui
     bool nchw;
     yolo_geometry(&d->in[0], &H, &W, &nchw);
     size_t n = (size_t)H * W;
-    uint32_t *px = malloc(n * sizeof *px);
-    uint8_t *seen = malloc(n);
-    int32_t *stack = malloc(n * sizeof *stack);
-    struct det *dets = malloc(YOLO_MAX_DETS * sizeof *dets);
-    uint8_t *occ[3] = {calloc(n / 64, 1), calloc(n / 256, 1), calloc(n / 1024, 1)};
-    uint32_t *hist = malloc(2 * HIST_SLOTS * sizeof *hist);
+    emu_scene *scene = emu_scene_new(H, W);
+    struct emu_rect *dets = malloc(YOLO_MAX_DETS * sizeof *dets);
     int rc = 0;
-    if (!px || !seen || !stack || !dets || !occ[0] || !occ[1] || !occ[2] || !hist) {
+    if (!scene || !dets) {
         snprintf(why, whylen, "out of host memory");
         rc = -1;
         goto out;
@@ -550,13 +291,10 @@ static int run_yolo(const struct ax_desc *d, int group, uint32_t batch, const ui
             }
         }
         yolo_background(d, &o, H, W);
-        memset(occ[0], 0, n / 64);
-        memset(occ[1], 0, n / 256);
-        memset(occ[2], 0, n / 1024);
-        int ndet = find_rects(img, H, W, nchw, d->classes, dets, px, seen, stack, hist, hist + HIST_SLOTS);
+        int ndet = emu_scene_find(scene, img, nchw, d->classes, dets, YOLO_MAX_DETS);
         for (int i = 0; i < ndet; i++) {
             int k, gx, gy;
-            if (assign(&dets[i], H, W, occ, &k, &gx, &gy)) {
+            if (emu_scene_assign(scene, &dets[i], &k, &gx, &gy)) {
                 yolo_put(d, &o, H, W, &dets[i], k, gx, gy);
             } else {
                 ax_log(AX_LOG_DEBUG, "yolo: no free grid cell for the box (%d,%d)-(%d,%d); dropped", dets[i].x0,
@@ -565,14 +303,8 @@ static int run_yolo(const struct ax_desc *d, int group, uint32_t batch, const ui
         }
     }
 out:
-    free(px);
-    free(seen);
-    free(stack);
+    emu_scene_free(scene);
     free(dets);
-    free(occ[0]);
-    free(occ[1]);
-    free(occ[2]);
-    free(hist);
     return rc;
 }
 

@@ -32,19 +32,9 @@
 #define EMU_EXPORT __attribute__((visibility("default")))
 #define EMU_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
-/* ------------------------------------------------------------------ */
-/* Counted allocation (emu_alloc.c). Every heap block the emulator     */
-/* owns goes through these so that leaks show up in the live count.   */
-/* ------------------------------------------------------------------ */
-
-void *emu_malloc(size_t n);
-void *emu_calloc(size_t count, size_t size);
-/* Like realloc; a NULL p counts as a new allocation, n == 0 is not allowed. */
-void *emu_realloc(void *p, size_t n);
-void emu_free(void *p);
-char *emu_strdup(const char *s);          /* NULL in, NULL out */
-char *emu_strndup(const char *s, size_t n);
-long emu_live_allocations(void);
+/* Counted allocation: emu_alloc.h (native/emulator/common). Every heap block
+ * the emulator owns goes through it so that leaks show up in the live count. */
+#include "emu_alloc.h"
 
 /* ------------------------------------------------------------------ */
 /* Utilities (emu_util.c)                                             */

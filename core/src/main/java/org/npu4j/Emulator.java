@@ -54,7 +54,9 @@ public final class Emulator {
         /** RKLLM runtime, ABI 1.3.0. */
         RKLLM_V1_3("rkllm/v1_3/librkllmrt.so"),
         /** AXCL runtime and engine, 3.x. */
-        AXCL("axcl/libaxcl_rt.so");
+        AXCL("axcl/libaxcl_rt.so"),
+        /** RKNN runtime (vision models, VLM encoders), 2.x. */
+        RKNN("rknn/librknnrt.so");
 
         private final String path;
 
@@ -80,7 +82,7 @@ public final class Emulator {
      * An example model descriptor of an emulated runtime, extracted with its sibling files (the
      * descriptors may name adapters or configs next to them).
      *
-     * @param family {@code "rkllm"} or {@code "axcl"}
+     * @param family {@code "rkllm"}, {@code "axcl"} or {@code "rknn"}
      * @param name   file name in {@code native/emulator/<family>/models}, e.g. {@code rk3588-qwen3-0.6b-w8a8.model}
      * @throws NpuException if there is no such model
      */
@@ -96,7 +98,7 @@ public final class Emulator {
         return EXTRACTED.get(ROOT + family + "/models/" + name);
     }
 
-    /** File names of the example models of {@code family} ({@code "rkllm"} or {@code "axcl"}), sorted. */
+    /** File names of the example models of {@code family} ({@code "rkllm"}, {@code "axcl"} or {@code "rknn"}), sorted. */
     public static List<String> models(String family) {
         String dir = ROOT + family + "/models";
         URL url = loader().getResource(dir);

@@ -21,10 +21,20 @@ public enum Stage {
     GENERATION,
     /** Copy of the inputs from host to device memory (AXCL: over PCIe). */
     HOST_TO_DEVICE,
-    /** Execution of the model on the NPU. */
+    /** Execution of the model on the NPU (AXCL {@code axclrtEngineExecute}, RKNN {@code rknn_run}). */
     EXECUTE,
     /** Copy of the outputs from device to host memory. */
     DEVICE_TO_HOST,
+    /**
+     * RKNN: handing the inputs to the runtime ({@code rknn_inputs_set}, which converts and copies them;
+     * for a zero-copy binding the cache flush of its input memory, {@code rknn_mem_sync}, if any).
+     */
+    INPUT_SET,
+    /**
+     * RKNN: fetching the outputs ({@code rknn_outputs_get}, the copy out and {@code rknn_outputs_release};
+     * for a zero-copy binding the cache invalidation of its output memory, if any).
+     */
+    OUTPUT_GET,
     /** Host-side preparation of the inputs (e.g. letterbox of an image). */
     PREPROCESS,
     /** Host-side decoding of the outputs (e.g. box decoding and NMS). */

@@ -26,6 +26,10 @@ public record Change(Kind kind, String file, @Nullable String oldValue, String n
         NPU_GOVERNOR,
         /** {@code userspace/set_freq} of the Rockchip NPU devfreq device, Hz. */
         NPU_FREQUENCY,
+        /** {@code governor} of the DDR controller's devfreq device ({@code dmc}). */
+        DDR_GOVERNOR,
+        /** {@code userspace/set_freq} of the DDR controller's devfreq device, Hz. */
+        DDR_FREQUENCY,
         /** {@code cpuidle/stateK/disable} of a CPU. */
         CPUIDLE
     }

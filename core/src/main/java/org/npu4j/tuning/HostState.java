@@ -13,9 +13,10 @@ import java.util.Optional;
  * @param topology     the CPUs
  * @param accelerators the {@link PciId#KNOWN_ACCELERATORS known accelerators} found, by address
  * @param rockchipNpu  the Rockchip NPU driver, if the host has one
+ * @param ddr          the DDR controller's devfreq device ({@code /sys/class/devfreq/dmc}), if present
  */
 public record HostState(Optional<String> model, CpuTopology topology, List<PciDevice> accelerators,
-        Optional<RockchipNpu> rockchipNpu) {
+        Optional<RockchipNpu> rockchipNpu, Optional<DdrDevfreq> ddr) {
     static final String DT_MODEL = "/proc/device-tree/model";
     static final String DMI_PRODUCT = "/sys/class/dmi/id/product_name";
 
@@ -34,7 +35,8 @@ public record HostState(Optional<String> model, CpuTopology topology, List<PciDe
      *                           {@link PciDevices#find}, {@link RockchipNpu#read})
      */
     public static HostState read(HostFiles files, List<PciId> ids) {
-        return new HostState(model(files), CpuTopology.read(files), PciDevices.find(files, ids), RockchipNpu.read(files));
+        return new HostState(model(files), CpuTopology.read(files), PciDevices.find(files, ids), RockchipNpu.read(files),
+                DdrDevfreq.read(files));
     }
 
     /** {@link #read(HostFiles, List)} with the known accelerators. */

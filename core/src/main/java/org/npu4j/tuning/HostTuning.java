@@ -21,9 +21,12 @@ import org.slf4j.LoggerFactory;
  *       big-core policies: the vendors' published speeds assume fixed maximum frequencies (the
  *       RK3588 fix-frequency script sets the A76 cores to 2352000 kHz).</li>
  *   <li>optionally ({@link #withNpuMaxFrequency(boolean)}) the <b>Rockchip NPU devfreq</b> at its
- *       maximum ({@code /sys/class/devfreq/fdab0000.npu}): governor {@code performance} where
+ *       maximum ({@code /sys/class/devfreq/fdab0000.npu} on RK3588, {@code 27700000.npu} on RK3576): governor {@code performance} where
  *       offered, else governor {@code userspace} and {@code userspace/set_freq} = the highest of
  *       {@code available_frequencies} (Hz; 1 GHz on RK3588), as the vendor script does.</li>
+ *   <li>optionally ({@link #withDdrFixedFrequency(boolean)}) <b>DDR</b> ({@code /sys/class/devfreq/dmc})
+ *       at its fixed frequency: governor {@code userspace}, {@code userspace/set_freq} = 2112000000
+ *       Hz (or the highest available), as the vendor's fix-frequency scripts do on RK3588 and RK3576.</li>
  *   <li>optionally ({@link #withCpuIdleOff(boolean)}) the <b>deep cpuidle states</b> off
  *       ({@code cpuN/cpuidle/stateK/disable} = 1 for K &ge; 1, every online CPU), as the vendor's
  *       fixed-frequency setups do: waking from them delays each interrupt.</li>
@@ -54,17 +57,19 @@ public final class HostTuning {
     private final boolean governor;
     private final boolean npuMax;
     private final boolean cpuIdleOff;
+    private final boolean ddrFixed;
     private final boolean strict;
     private final @Nullable Integer irqCpu;
 
     private HostTuning(HostFiles files, List<PciId> accelerators, boolean irqAffinity, boolean governor, boolean npuMax,
-            boolean cpuIdleOff, boolean strict, @Nullable Integer irqCpu) {
+            boolean cpuIdleOff, boolean ddrFixed, boolean strict, @Nullable Integer irqCpu) {
         this.files = files;
         this.accelerators = List.copyOf(accelerators);
         this.irqAffinity = irqAffinity;
         this.governor = governor;
         this.npuMax = npuMax;
         this.cpuIdleOff = cpuIdleOff;
+        this.ddrFixed = ddrFixed;
         this.strict = strict;
         this.irqCpu = irqCpu;
     }
@@ -72,7 +77,7 @@ public final class HostTuning {
     /** Tuning of the host behind {@code files} with the defaults: IRQ affinity and governor on, the rest off. */
     public static HostTuning on(HostFiles files) {
         return new HostTuning(Objects.requireNonNull(files, "files"), PciId.KNOWN_ACCELERATORS, true, true, false, false,
-                false, null);
+                false, false, null);
     }
 
     /** Tuning of this machine ({@code /}). */
@@ -82,27 +87,36 @@ public final class HostTuning {
 
     /** Whether to move the accelerators' interrupts to a big core (default true). */
     public HostTuning withIrqAffinity(boolean on) {
-        return new HostTuning(files, accelerators, on, governor, npuMax, cpuIdleOff, strict, irqCpu);
+        return new HostTuning(files, accelerators, on, governor, npuMax, cpuIdleOff, ddrFixed, strict, irqCpu);
     }
 
     /** Whether to set the {@code performance} governor on the big-core policies (default true). */
     public HostTuning withPerformanceGovernor(boolean on) {
-        return new HostTuning(files, accelerators, irqAffinity, on, npuMax, cpuIdleOff, strict, irqCpu);
+        return new HostTuning(files, accelerators, irqAffinity, on, npuMax, cpuIdleOff, ddrFixed, strict, irqCpu);
     }
 
     /** Whether to hold the Rockchip NPU at its maximum devfreq frequency (default false). */
     public HostTuning withNpuMaxFrequency(boolean on) {
-        return new HostTuning(files, accelerators, irqAffinity, governor, on, cpuIdleOff, strict, irqCpu);
+        return new HostTuning(files, accelerators, irqAffinity, governor, on, cpuIdleOff, ddrFixed, strict, irqCpu);
     }
 
     /** Whether to disable the cpuidle states 1 and deeper on every online CPU (default false). */
     public HostTuning withCpuIdleOff(boolean on) {
-        return new HostTuning(files, accelerators, irqAffinity, governor, npuMax, on, strict, irqCpu);
+        return new HostTuning(files, accelerators, irqAffinity, governor, npuMax, on, ddrFixed, strict, irqCpu);
+    }
+
+    /**
+     * Whether to hold DDR at its fixed frequency ({@code /sys/class/devfreq/dmc}: governor
+     * {@code userspace}, {@code userspace/set_freq} = {@link DdrDevfreq#VENDOR_FIXED_HZ} or the highest
+     * available), as the vendor's fix-frequency scripts do (default false).
+     */
+    public HostTuning withDdrFixedFrequency(boolean on) {
+        return new HostTuning(files, accelerators, irqAffinity, governor, npuMax, cpuIdleOff, on, strict, irqCpu);
     }
 
     /** Strict: {@link #apply()} throws instead of returning a dry run when it may not write (default false). */
     public HostTuning strict(boolean on) {
-        return new HostTuning(files, accelerators, irqAffinity, governor, npuMax, cpuIdleOff, on, irqCpu);
+        return new HostTuning(files, accelerators, irqAffinity, governor, npuMax, cpuIdleOff, ddrFixed, on, irqCpu);
     }
 
     /**
@@ -110,12 +124,12 @@ public final class HostTuning {
      * planning: it must exist and be online.
      */
     public HostTuning withIrqCpu(int cpu) {
-        return new HostTuning(files, accelerators, irqAffinity, governor, npuMax, cpuIdleOff, strict, cpu);
+        return new HostTuning(files, accelerators, irqAffinity, governor, npuMax, cpuIdleOff, ddrFixed, strict, cpu);
     }
 
     /** The accelerators whose interrupts are moved (default {@link PciId#KNOWN_ACCELERATORS}). */
     public HostTuning withAccelerators(List<PciId> ids) {
-        return new HostTuning(files, ids, irqAffinity, governor, npuMax, cpuIdleOff, strict, irqCpu);
+        return new HostTuning(files, ids, irqAffinity, governor, npuMax, cpuIdleOff, ddrFixed, strict, irqCpu);
     }
 
     /**
@@ -137,6 +151,9 @@ public final class HostTuning {
         }
         if (npuMax) {
             planNpu(state, changes, notes);
+        }
+        if (ddrFixed) {
+            planDdr(state, changes, notes);
         }
         if (cpuIdleOff) {
             planCpuIdle(topo, changes, notes);
@@ -251,7 +268,8 @@ public final class HostTuning {
     private void planNpu(HostState state, List<Change> changes, List<String> notes) {
         Optional<NpuDevfreq> df = state.rockchipNpu().flatMap(RockchipNpu::devfreq);
         if (df.isEmpty()) {
-            notes.add("No Rockchip NPU devfreq device (" + RockchipNpu.RK3588_DEVFREQ + "): NPU frequency unchanged.");
+            notes.add("No Rockchip NPU devfreq device (" + RockchipNpu.RK3588_DEVFREQ + ", " + RockchipNpu.RK3576_DEVFREQ
+                    + " or another *.npu): NPU frequency unchanged.");
             return;
         }
         NpuDevfreq d = df.get();
@@ -286,6 +304,35 @@ public final class HostTuning {
                 Long.toString(target), String.format(why, max, d.governor())));
     }
 
+    private void planDdr(HostState state, List<Change> changes, List<String> notes) {
+        Optional<DdrDevfreq> dd = state.ddr();
+        if (dd.isEmpty()) {
+            notes.add("No DDR devfreq device (" + DdrDevfreq.DIRECTORY + "): DDR frequency unchanged.");
+            return;
+        }
+        DdrDevfreq d = dd.get();
+        if (d.atFixedFrequency()) {
+            notes.add("DDR already runs at its fixed " + d.fixedTargetHz().orElseThrow() + " Hz (userspace).");
+            return;
+        }
+        if (!d.availableGovernors().contains(USERSPACE) || d.fixedTargetHz().isEmpty()) {
+            notes.add("The DDR devfreq offers no userspace governor with available_frequencies (governors: "
+                    + String.join(" ", d.availableGovernors()) + "): DDR frequency unchanged.");
+            return;
+        }
+        long target = d.fixedTargetHz().get();
+        String why = "Fix DDR at " + target + " Hz as the vendor's fix-frequency scripts do (rknn-llm v1.3.0 sets "
+                + DdrDevfreq.VENDOR_FIXED_HZ + " on RK3588 and RK3576): " + d.governor()
+                + " lowers it between bursts, and NPU models are memory-bound.";
+        if (!d.governor().equals(USERSPACE)) {
+            changes.add(new Change(Change.Kind.DDR_GOVERNOR, d.directory() + "/governor", d.governor(), USERSPACE,
+                    "Select the userspace governor so the DDR frequency can be fixed (" + d.governor() + " varies it)."));
+        }
+        changes.add(new Change(Change.Kind.DDR_FREQUENCY, d.directory() + "/userspace/set_freq",
+                d.governor().equals(USERSPACE) ? d.userspaceSetFreqHz().map(String::valueOf).orElse(null) : null,
+                Long.toString(target), why));
+    }
+
     private void planCpuIdle(CpuTopology topo, List<Change> changes, List<String> notes) {
         List<CpuIdleState> deep = topo.idleStates().stream()
                 .filter(s -> s.index() >= 1 && topo.cpu(s.cpu()).map(Cpu::online).orElse(false)).toList();
@@ -306,6 +353,6 @@ public final class HostTuning {
     @Override
     public String toString() {
         return "HostTuning[" + files.root() + ", irq=" + irqAffinity + ", governor=" + governor + ", npuMax=" + npuMax
-                + ", cpuIdleOff=" + cpuIdleOff + ", strict=" + strict + "]";
+                + ", cpuIdleOff=" + cpuIdleOff + ", ddrFixed=" + ddrFixed + ", strict=" + strict + "]";
     }
 }

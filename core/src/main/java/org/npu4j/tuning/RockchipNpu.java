@@ -28,6 +28,8 @@ public record RockchipNpu(Optional<String> driverVersion, Optional<String> versi
     static final String LOAD = "/sys/kernel/debug/rknpu/load";
     static final String DEVFREQ = "/sys/class/devfreq";
     static final String RK3588_DEVFREQ = DEVFREQ + "/fdab0000.npu";
+    /** RK3576's NPU devfreq device (rknn-llm v1.3.0 fix-frequency script). */
+    static final String RK3576_DEVFREQ = DEVFREQ + "/27700000.npu";
     /** The oldest driver RKLLM works with. */
     public static final String MIN_DRIVER_FOR_RKLLM = "0.9.8";
 
@@ -82,13 +84,16 @@ public record RockchipNpu(Optional<String> driverVersion, Optional<String> versi
     }
 
     private static Optional<String> devfreqDirectory(HostFiles files) {
-        if (files.exists(RK3588_DEVFREQ)) {
-            return Optional.of(RK3588_DEVFREQ);
+        for (String known : List.of(RK3588_DEVFREQ, RK3576_DEVFREQ)) {
+            if (files.exists(known)) {
+                return Optional.of(known);
+            }
         }
         return files.list(DEVFREQ).stream().filter(n -> n.endsWith(".npu")).findFirst().map(n -> DEVFREQ + "/" + n);
     }
 
-    private static NpuDevfreq readDevfreq(HostFiles files, String dir) {
+    /** Reads one devfreq directory (governor, available governors and frequencies, cur_freq, userspace/set_freq). */
+    static NpuDevfreq readDevfreq(HostFiles files, String dir) {
         List<String> governors = files.exists(dir + "/available_governors")
                 ? Parse.words(files, dir + "/available_governors", "governor names separated by spaces")
                 : List.of();

@@ -11,7 +11,8 @@ enum Abi {
             "rkllm-v1_2/librkllmrt.so"),
     RKLLM_V1_3("org.npu4j.rkllm.ffi.v1_3", "Rkllm", "probe_rkllm_v1_3.txt", "rkllm/v1_3", "rkllm_v1_3",
             "rkllm-v1_3/librkllmrt.so"),
-    AXCL("org.npu4j.axcl.ffi", "Axcl", "probe_axcl.txt", "axcl", "axcl", "axcl/libaxcl_rt.so");
+    AXCL("org.npu4j.axcl.ffi", "Axcl", "probe_axcl.txt", "axcl", "axcl", "axcl/libaxcl_rt.so"),
+    RKNN("org.npu4j.rknn.ffi", "Rknn", "probe_rknn.txt", "rknn", "rknn", "rknn/librknnrt.so");
 
     final String javaPackage;
     final String headerClass;

@@ -112,29 +112,12 @@ final class Emu {
      * call. Only call while no other thread is inside the emulator (setenv and getenv race in glibc).
      */
     static void setenv(String name, String value) {
-        try (Arena a = Arena.ofConfined()) {
-            int rc = (int) handle(LINKER.defaultLookup(), "setenv",
-                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT))
-                    .invokeExact(a.allocateFrom(name), a.allocateFrom(value), 1);
-            if (rc != 0) {
-                throw new AssertionError("setenv " + name + " failed");
-            }
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        org.npu4j.ProcessEnv.setenv(name, value);
     }
 
     /** POSIX unsetenv (see {@link #setenv}). */
     static void unsetenv(String name) {
-        try (Arena a = Arena.ofConfined()) {
-            int rc = (int) handle(LINKER.defaultLookup(), "unsetenv",
-                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS)).invokeExact(a.allocateFrom(name));
-            if (rc != 0) {
-                throw new AssertionError("unsetenv " + name + " failed");
-            }
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        org.npu4j.ProcessEnv.unsetenv(name);
     }
 
     private static RuntimeException rethrow(Throwable t) {

@@ -69,7 +69,11 @@ record Diagnosis(String root, @Nullable String board, Cpus cpus, List<Accelerato
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Npu(@Nullable String driverVersion, @Nullable String versionFile, @Nullable Boolean driverSupportsRkllm,
-            List<Integer> loadPercent, @Nullable Devfreq devfreq) {}
+            List<Integer> loadPercent, @Nullable Devfreq devfreq, @Nullable Ddr ddr) {}
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Ddr(String directory, String governor, @Nullable Long curFreqHz, @Nullable Long fixedTargetHz,
+            boolean atFixedFrequency) {}
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     record Devfreq(String directory, String governor, List<String> availableGovernors, List<Long> availableFrequenciesHz,
@@ -78,7 +82,7 @@ record Diagnosis(String root, @Nullable String board, Cpus cpus, List<Accelerato
     /** Reads the host and builds the report. */
     static Diagnosis of(HostFiles files, Function<String, @Nullable String> properties,
             Function<String, @Nullable String> environment) {
-        TuningPlan plan = HostTuning.on(files).withNpuMaxFrequency(true).plan();
+        TuningPlan plan = HostTuning.on(files).withNpuMaxFrequency(true).withDdrFixedFrequency(true).plan();
         HostState state = plan.state();
         CpuTopology topo = state.topology();
         List<RuntimeLibraries.Found> libs = RuntimeLibraries.find(files, properties, environment);
@@ -121,7 +125,9 @@ record Diagnosis(String root, @Nullable String board, Cpus cpus, List<Accelerato
         }
 
         Npu npu = state.rockchipNpu().map(n -> new Npu(n.driverVersion().orElse(null), n.versionFile().orElse(null),
-                n.driverSupportsRkllm().orElse(null), n.loadPercent(), n.devfreq().map(Diagnosis::devfreq).orElse(null)))
+                n.driverSupportsRkllm().orElse(null), n.loadPercent(), n.devfreq().map(Diagnosis::devfreq).orElse(null),
+                state.ddr().map(d -> new Ddr(d.directory(), d.governor(), d.curFreqHz().orElse(null),
+                        d.fixedTargetHz().orElse(null), d.atFixedFrequency())).orElse(null)))
                 .orElse(null);
 
         return new Diagnosis(files.root().toString(), state.model().orElse(null), cpus, accels, npu, libs,
@@ -143,7 +149,9 @@ record Diagnosis(String root, @Nullable String board, Cpus cpus, List<Accelerato
         for (Change c : plan.changes()) {
             out.add(c.reason() + " (" + c.file() + ": " + (c.oldValue() == null ? "(absent)" : c.oldValue()) + " -> "
                     + c.newValue() + "; `npu4j tune --apply" + (c.kind() == Change.Kind.NPU_GOVERNOR
-                    || c.kind() == Change.Kind.NPU_FREQUENCY ? " --npu-max" : "") + "` does it and restores it on exit.)");
+                    || c.kind() == Change.Kind.NPU_FREQUENCY ? " --npu-max" : "")
+                    + (c.kind() == Change.Kind.DDR_GOVERNOR || c.kind() == Change.Kind.DDR_FREQUENCY ? " --ddr-fixed" : "")
+                    + "` does it and restores it on exit.)");
         }
         for (PciDevice d : state.accelerators()) {
             if (d.linkDegraded()) {
@@ -279,6 +287,17 @@ record Diagnosis(String root, @Nullable String board, Cpus cpus, List<Accelerato
                     sb.append(" (max ").append(d.maxFreqHz()).append(" Hz)");
                 }
                 sb.append(d.atMaximum() ? "  [held at maximum]" : "").append('\n');
+            }
+            if (n.ddr() != null) {
+                Ddr d = n.ddr();
+                sb.append("  DDR devfreq ").append(d.directory()).append(": ").append(d.governor());
+                if (d.curFreqHz() != null) {
+                    sb.append(" at ").append(d.curFreqHz()).append(" Hz");
+                }
+                if (d.fixedTargetHz() != null) {
+                    sb.append(" (vendor fixed ").append(d.fixedTargetHz()).append(" Hz)");
+                }
+                sb.append(d.atFixedFrequency() ? "  [held fixed]" : "").append('\n');
             }
         }
         sb.append("\nRuntime libraries (found on the search path, not loaded):\n");

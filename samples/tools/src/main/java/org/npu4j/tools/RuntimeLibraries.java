@@ -14,6 +14,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 import org.npu4j.NativeLibrary;
+import org.npu4j.rknn.RknnRuntime;
 import org.npu4j.tuning.HostFiles;
 
 /**
@@ -22,7 +23,8 @@ import org.npu4j.tuning.HostFiles;
  * {@link NativeLibrary#searchPath()}), plus the directories of {@code /etc/ld.so.conf} (the AXCL
  * package registers its own there). Paths are resolved under the {@link HostFiles} root.
  * The version is read from the file name a symbolic link chain ends in ({@code libfoo.so.1.2.3})
- * where there is one; the libraries' version functions are not called, as that needs loading them.
+ * where there is one, and for {@code librknnrt.so} from its {@code librknnrt version:} string; the
+ * libraries' version functions are not called, as that needs loading them.
  */
 final class RuntimeLibraries {
 
@@ -31,7 +33,8 @@ final class RuntimeLibraries {
 
     static final List<Runtime> RUNTIMES = List.of(
             new Runtime("RKLLM runtime", "librkllmrt.so", "npu4j.rkllm.library", "NPU4J_RKLLM_LIBRARY"),
-            new Runtime("AXCL runtime", "libaxcl_rt.so", "npu4j.axcl.library", "NPU4J_AXCL_LIBRARY"));
+            new Runtime("AXCL runtime", "libaxcl_rt.so", "npu4j.axcl.library", "NPU4J_AXCL_LIBRARY"),
+            new Runtime("RKNN runtime", "librknnrt.so", "npu4j.rknn.library", "NPU4J_RKNN_LIBRARY"));
 
     /**
      * What was found for one runtime.
@@ -77,7 +80,12 @@ final class RuntimeLibraries {
             for (int i = 0; i < candidates.size(); i++) {
                 String c = candidates.get(i);
                 if (c.startsWith("/") && files.exists(c) && !files.isDirectory(c)) {
-                    found = new Found(r.name(), r.fileName(), c, rules.get(i), version(files, c).orElse(null),
+                    Optional<String> v = version(files, c);
+                    if (v.isEmpty() && r.fileName().equals("librknnrt.so")) {
+                        // librknnrt carries "librknnrt version: X.Y.Z (...)" in the file (shared/facts/rknn.md).
+                        v = RknnRuntime.versionOf(files.root().resolve(c.substring(1)));
+                    }
+                    found = new Found(r.name(), r.fileName(), c, rules.get(i), v.orElse(null),
                             List.copyOf(dirs));
                     break;
                 }

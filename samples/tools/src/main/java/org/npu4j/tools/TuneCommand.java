@@ -40,6 +40,10 @@ final class TuneCommand implements Callable<Integer> {
     @Option(names = "--npu-max", description = "Hold the Rockchip NPU devfreq at its maximum frequency.")
     boolean npuMax;
 
+    @Option(names = "--ddr-fixed", description = "Hold DDR (devfreq dmc) at its fixed frequency, 2112000000 Hz as the vendor"
+            + " fix-frequency scripts do (or the highest available).")
+    boolean ddrFixed;
+
     @Option(names = "--no-cpuidle", description = "Disable the deep cpuidle states (state1 and deeper) on every online CPU.")
     boolean noCpuIdle;
 
@@ -60,7 +64,8 @@ final class TuneCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        HostTuning tuning = HostTuning.on(main.files(root)).withNpuMaxFrequency(npuMax).withCpuIdleOff(noCpuIdle)
+        HostTuning tuning = HostTuning.on(main.files(root)).withNpuMaxFrequency(npuMax).withDdrFixedFrequency(ddrFixed)
+                .withCpuIdleOff(noCpuIdle)
                 .strict(strict);
         if (irqCpu != null) {
             tuning = tuning.withIrqCpu(irqCpu);

@@ -75,7 +75,7 @@ class DiagnoseCommandTest {
         assertFalse(ax.at("/irqs/0/onBigCores").asBoolean());
         assertEquals("0.9.8", j.at("/rockchipNpu/driverVersion").asText());
         assertEquals(1_000_000_000L, j.at("/rockchipNpu/devfreq/maxFreqHz").asLong());
-        assertEquals(2, j.get("libraries").size());
+        assertEquals(3, j.get("libraries").size());
         assertTrue(j.get("recommendations").get(0).asText().startsWith("Move IRQ 93"));
     }
 
@@ -90,6 +90,28 @@ class DiagnoseCommandTest {
         assertTrue(j.get("recommendations").get(0).asText().startsWith("Run policy0 (CPU0-3, Cortex-A76) at its maximum"
                 + " 2400000 kHz instead of ondemand"), j.get("recommendations").toString());
         assertTrue(j.get("rockchipNpu") == null);
+    }
+
+    @Test
+    void rk3576WithItsNpuShowsLoadDriverDdrAndTheRknnRuntime() throws Exception {
+        HostTree t = Boards.rk3576WithNpu(dir.resolve("rk3576npu"));
+        byte[] so = new byte[5000];
+        byte[] marker = "librknnrt version: 2.3.2 (429f97ae6b@2025-04-09T09:09:27)".getBytes();
+        System.arraycopy(marker, 0, so, 1234, marker.length);
+        t.bytes("/usr/lib/librknnrt.so", so);
+        String out = Cli.run("diagnose", "--root", dir.resolve("rk3576npu").toString()).out();
+        assertTrue(out.contains("Rockchip NPU: driver 0.9.8"), out);
+        assertTrue(out.contains("load: Core0 37, Core1 5 %"), out);
+        assertTrue(out.contains("devfreq /sys/class/devfreq/27700000.npu: rknpu_ondemand at 300000000 Hz"), out);
+        assertTrue(out.contains("DDR devfreq /sys/class/devfreq/dmc: dmc_ondemand at 528000000 Hz (vendor fixed"
+                + " 2112000000 Hz)"), out);
+        assertTrue(out.contains("--ddr-fixed"), out);
+        assertTrue(out.contains("RKNN runtime (librknnrt.so): /usr/lib/librknnrt.so [OS search path], version 2.3.2"
+                + " (429f97ae6b@2025-04-09T09:09:27)"), out);
+        JsonNode j = new ObjectMapper().readTree(
+                Cli.run("diagnose", "--json", "--root", dir.resolve("rk3576npu").toString()).out());
+        assertEquals(2112000000L, j.at("/rockchipNpu/ddr/fixedTargetHz").asLong());
+        assertEquals(37, j.at("/rockchipNpu/loadPercent/0").asInt());
     }
 
     @Test

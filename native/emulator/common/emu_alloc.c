@@ -1,18 +1,19 @@
 /*
  * Copyright 2026 The npu4j authors. SPDX-License-Identifier: Apache-2.0
  *
- * Counted allocation. The emulator never calls malloc/free directly: every
- * block goes through these wrappers, which keep one process-wide count of
- * live blocks. rkllm_destroy prints the count and npu4j_emulator_live_allocations()
- * returns it, so tests can assert that nothing leaked.
+ * Counted allocation (emu_alloc.h). An emulator never calls malloc/free for
+ * the blocks it owns: every one goes through these wrappers, which keep one
+ * process-wide count of live blocks (per library: each emulator links its own
+ * copy). The RKLLM emulator prints the count at rkllm_destroy, the RKNN one at
+ * rknn_destroy, and both return it from their introspection helpers.
  */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "emu_internal.h"
+#include "emu_alloc.h"
 
-/* The only mutable global of the library besides its log-once flags. */
+/* One count per library that links this file. */
 static atomic_long g_live_allocations;
 
 void *emu_malloc(size_t n)

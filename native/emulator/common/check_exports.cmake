@@ -1,8 +1,16 @@
 cmake_minimum_required(VERSION 3.18)
-# Checks that libaxcl_rt.so exports exactly the functions declared in the AXCL
-# headers (native/include/axcl) plus the npu4j_emulator_axcl_* and npu4j_emu_axllm_* helpers: no
+# Checks that an emulated runtime exports exactly the functions declared in its
+# ABI headers (native/include/<abi>) plus its helpers (AXCL: npu4j_emulator_axcl_*
+# and npu4j_emu_axllm_*; RKNN: npu4j_emulator_rknn_*): no
 # declared function missing, no internal symbol leaking out.
 # Arguments: -DLIB=<library> -DHEADERS=<dir> -DHELPERS=<header> -DNM=<nm>
+#            -DPREFIX=<ABI function prefix> -DHELPER_PREFIX=<helper prefixes, ;-separated> (default: AXCL's)
+if(NOT PREFIX)
+  set(PREFIX axcl)
+endif()
+if(NOT HELPER_PREFIX)
+  set(HELPER_PREFIX "npu4j_emulator_axcl_;npu4j_emu_axllm_")
+endif()
 
 function(declared_functions file prefix out)
   file(READ ${file} text)
@@ -22,13 +30,16 @@ endfunction()
 file(GLOB headers ${HEADERS}/*.h)
 set(expected)
 foreach(h IN LISTS headers)
-  declared_functions(${h} "axcl" names)
+  declared_functions(${h} "${PREFIX}" names)
   list(APPEND expected ${names})
 endforeach()
-declared_functions(${HELPERS} "npu4j_emulator_axcl_" helpers)
-declared_functions(${HELPERS} "npu4j_emu_axllm_" llm_helpers)
+set(helpers)
+foreach(hp IN LISTS HELPER_PREFIX)
+  declared_functions(${HELPERS} "${hp}" found)
+  list(APPEND helpers ${found})
+endforeach()
 list(LENGTH expected n_abi)
-list(APPEND expected ${helpers} ${llm_helpers})
+list(APPEND expected ${helpers})
 list(REMOVE_DUPLICATES expected)
 
 if(NOT NM)
@@ -61,6 +72,6 @@ foreach(f IN LISTS exported)
 endforeach()
 list(LENGTH expected n)
 if(missing OR extra)
-  message(FATAL_ERROR "libaxcl_rt.so exports do not match the headers:\n  missing: ${missing}\n  unexpected: ${extra}")
+  message(FATAL_ERROR "${LIB} exports do not match the headers:\n  missing: ${missing}\n  unexpected: ${extra}")
 endif()
-message(STATUS "libaxcl_rt.so exports exactly the ${n_abi} declared AXCL functions and ${n} symbols in all")
+message(STATUS "${LIB} exports exactly the ${n_abi} declared ${PREFIX} functions and ${n} symbols in all")

@@ -1,0 +1,126 @@
+/*
+ * Copyright 2026 The npu4j authors. SPDX-License-Identifier: Apache-2.0
+ *
+ * C reference for the RKNN per-call overhead: the loop a Java zero-copy
+ * binding (org.npu4j.rknn.RknnBinding) is compared against. Loads an emulator
+ * model (identity-small by default), binds one runtime memory per tensor once
+ * (rknn_create_mem + rknn_set_io_mem, the native input attribute and the
+ * normal output attribute, as RknnBinding does), then times N calls of
+ *
+ *     rknn_run(ctx, NULL)
+ *
+ * with NPU4J_EMULATOR_SPEED=0 (no emulated NPU time), so what is measured is
+ * the cost of going through the runtime's API. Output on stdout:
+ *
+ *     calls=N ns_per_call=X
+ *
+ * Usage: rknn_run_bench [--calls N] [--model PATH] [--warmup N] [--speed S]
+ *
+ * It runs against any librknnrt.so with the same ABI, the vendor's included
+ * (then with a real .rknn model and the board's real timing).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rknn_api.h"
+
+#ifndef NPU4J_RKNN_DEFAULT_MODEL
+#define NPU4J_RKNN_DEFAULT_MODEL "identity-small.model"
+#endif
+
+#define TRY(expr)                                                                 \
+    do {                                                                          \
+        int rc_ = (expr);                                                         \
+        if (rc_ != RKNN_SUCC) {                                                   \
+            fprintf(stderr, "rknn_run_bench: %s failed: %d\n", #expr, rc_);       \
+            exit(1);                                                              \
+        }                                                                         \
+    } while (0)
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void usage(void) {
+    fprintf(stderr, "usage: rknn_run_bench [--calls N] [--model PATH] [--warmup N] [--speed S]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv) {
+    long long calls = 1000000, warmup = 10000;
+    const char *model = NPU4J_RKNN_DEFAULT_MODEL;
+    const char *speed = "0";
+    for (int i = 1; i < argc; i++) {
+        if (i + 1 >= argc) {
+            usage();
+        }
+        if (strcmp(argv[i], "--calls") == 0) {
+            calls = atoll(argv[++i]);
+        } else if (strcmp(argv[i], "--warmup") == 0) {
+            warmup = atoll(argv[++i]);
+        } else if (strcmp(argv[i], "--model") == 0) {
+            model = argv[++i];
+        } else if (strcmp(argv[i], "--speed") == 0) {
+            speed = argv[++i];
+        } else {
+            usage();
+        }
+    }
+    if (calls <= 0 || warmup < 0) {
+        usage();
+    }
+    /* The emulator reads this on every call; the vendor runtime ignores it. */
+    setenv("NPU4J_EMULATOR_SPEED", speed, 1);
+
+    rknn_context ctx = 0;
+    TRY(rknn_init(&ctx, (void *)model, 0, 0, NULL));
+    rknn_input_output_num io;
+    TRY(rknn_query(ctx, RKNN_QUERY_IN_OUT_NUM, &io, sizeof io));
+    if (io.n_input != 1 || io.n_output != 1) {
+        fprintf(stderr, "rknn_run_bench: the model must have one input and one output\n");
+        return 1;
+    }
+    rknn_tensor_attr in_attr, out_attr;
+    memset(&in_attr, 0, sizeof in_attr);
+    memset(&out_attr, 0, sizeof out_attr);
+    TRY(rknn_query(ctx, RKNN_QUERY_NATIVE_INPUT_ATTR, &in_attr, sizeof in_attr));
+    TRY(rknn_query(ctx, RKNN_QUERY_OUTPUT_ATTR, &out_attr, sizeof out_attr));
+    in_attr.type = RKNN_TENSOR_UINT8;
+    in_attr.fmt = RKNN_TENSOR_NHWC;
+    rknn_tensor_mem *in_mem = rknn_create_mem(ctx, in_attr.size_with_stride);
+    rknn_tensor_mem *out_mem = rknn_create_mem(ctx, out_attr.size_with_stride);
+    if (!in_mem || !out_mem) {
+        fprintf(stderr, "rknn_run_bench: rknn_create_mem failed\n");
+        return 1;
+    }
+    memset(in_mem->virt_addr, 1, in_attr.size_with_stride);
+    TRY(rknn_set_io_mem(ctx, in_mem, &in_attr));
+    TRY(rknn_set_io_mem(ctx, out_mem, &out_attr));
+
+    for (long long i = 0; i < warmup; i++) {
+        TRY(rknn_run(ctx, NULL));
+    }
+    uint64_t t0 = now_ns();
+    for (long long i = 0; i < calls; i++) {
+        TRY(rknn_run(ctx, NULL));
+    }
+    uint64_t elapsed = now_ns() - t0;
+    if (strstr(model, "identity") && ((int8_t *)out_mem->virt_addr)[0] != (int8_t)(1 - 128)) {
+        fprintf(stderr, "rknn_run_bench: identity model returned another value\n");
+        return 1;
+    }
+
+    TRY(rknn_destroy_mem(ctx, in_mem));
+    TRY(rknn_destroy_mem(ctx, out_mem));
+    TRY(rknn_destroy(ctx));
+
+    printf("calls=%lld ns_per_call=%.1f\n", calls, (double)elapsed / (double)calls);
+    fprintf(stderr, "rknn_run_bench: model %s, %u-byte input, %u-byte output, speed %s\n", model,
+            in_attr.size_with_stride, out_attr.size_with_stride, speed);
+    return 0;
+}
