@@ -3,7 +3,7 @@
  *
  * C reference for the RKNN per-call overhead: the loop a Java zero-copy
  * binding (org.npu4j.rknn.RknnBinding) is compared against. Loads an emulator
- * model (identity-small by default), binds one runtime memory per tensor once
+ * model (identity-tiny by default), binds one runtime memory per tensor once
  * (rknn_create_mem + rknn_set_io_mem, the native input attribute and the
  * normal output attribute, as RknnBinding does), then times N calls of
  *
@@ -28,7 +28,7 @@
 #include "rknn_api.h"
 
 #ifndef NPU4J_RKNN_DEFAULT_MODEL
-#define NPU4J_RKNN_DEFAULT_MODEL "identity-small.model"
+#define NPU4J_RKNN_DEFAULT_MODEL "identity-tiny.model"
 #endif
 
 #define TRY(expr)                                                                 \

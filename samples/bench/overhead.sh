@@ -9,7 +9,7 @@
 #   2. AXCL execute on a reused IO binding (identity-small): native/bench/axcl_execute_bench (C)
 #      against AxclExecuteBenchmark (JMH): ns/call and bytes/call.
 #      Targets: Java - C < 1 us per call, 0 B per call.
-#   3. RKNN zero-copy run on a reused binding (identity-small): native/bench/rknn_run_bench (C)
+#   3. RKNN zero-copy run on a reused binding (identity-tiny): native/bench/rknn_run_bench (C)
 #      against RknnRunBenchmark (JMH): ns/call and bytes/call.
 #      Targets: Java - C <= 400 ns per call, 0 B per call.
 #   4. Peak RSS of the chat CLI (samples/chat/target/npu4j-chat --emulator --prompt ...) against
@@ -178,7 +178,7 @@ if ((have_rknn)); then
   j_rk_ns=$(jmh_score "$tmp/jmh.csv" org.npu4j.bench.RknnRunBenchmark.run)
   j_rk_err=$(awk -F, '$1 == "\"org.npu4j.bench.RknnRunBenchmark.run\"" {print $6}' "$tmp/jmh.csv")
   j_rk_b=$(jmh_score "$tmp/jmh.csv" org.npu4j.bench.RknnRunBenchmark.run:gc.alloc.rate.norm)
-  echo "RKNN zero-copy run on a reused binding (emulated RK3588, identity-small: 4 KiB in, 4 KiB out)"
+  echo "RKNN zero-copy run on a reused binding (emulated RK3588, identity-tiny: 256 B in with the 16-pixel row stride, 64 B out)"
   echo "  C    rknn_run_bench        $(calc %.1f "$c_rk_ns") ns/call (median of: ${c_rk[*]}; $calls calls each)"
   echo "  Java RknnRunBenchmark      $(calc %.1f "$j_rk_ns") ns/call (+- $(calc %.1f "$j_rk_err"), 99.9% CI), $(calc %.3f "$j_rk_b") B/call"
   echo "  Java/C $(calc %.2f "$j_rk_ns / $c_rk_ns"); Java - C = $(calc %.1f "$j_rk_ns - $c_rk_ns") ns/call"

@@ -191,6 +191,25 @@ public final class Emulator {
         return dir;
     }
 
+    /**
+     * The C driver that replays Axera's mid-2025 ax-llm call pattern on the emulated AXCL runtime
+     * ({@code native/bench/axllm_vendor_bench.c}; flags and its one-line JSON output in
+     * {@code native/emulator/axcl/README.md}, "Calibration"), extracted next to the emulated
+     * {@code libaxcl_rt.so} it runs against and made executable: the vendor side of
+     * {@code npu4j bench} on AX650N packages.
+     *
+     * @throws NpuException if the npu4j-native jar has no build of it for this platform
+     */
+    public static Path axllmVendorBench() {
+        library(Runtime.AXCL); // the driver finds the library at ../axcl/ (its rpath)
+        String relative = "bench/axllm_vendor_bench";
+        Path exe = EXTRACTED.computeIfAbsent(ROOT + platform() + "/" + relative, r -> extract(r, relative));
+        if (!exe.toFile().setExecutable(true)) {
+            throw new NpuException("cannot make " + exe + " executable");
+        }
+        return exe;
+    }
+
     private static final String COMPLETE = ".npu4j-package-complete";
 
     private static void checkProfile(String profile) {

@@ -44,6 +44,25 @@ class EmulatorAxllmPackageTest {
     }
 
     @Test
+    void vendorBenchRunsFromTheJar() throws Exception {
+        Path exe = Emulator.axllmVendorBench();
+        ProcessBuilder pb = new ProcessBuilder(exe.toString(), "--profile", "tiny", "--prompt-tokens", "40",
+                "--decode-tokens", "4", "--speed", "0");
+        pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), out);
+        JsonNode line = JSON.readTree(out);
+        assertEquals("axllm_vendor_bench", line.get("driver").asText());
+        // 4 layers: per token 5 executes, 1 + 2 x 4 H2D, 1 D2H, 3 x 4 D2D, no binds (the vendor pattern)
+        assertEquals(5, line.at("/calls_per_token/execute").asInt());
+        assertEquals(9, line.at("/calls_per_token/h2d").asInt());
+        assertEquals(12, line.at("/calls_per_token/d2d").asInt());
+        assertEquals(27, line.at("/calls_per_token/pcie").asInt());
+        assertTrue(line.get("source").asText().contains("emulator"));
+    }
+
+    @Test
     void explicitDirectoryAndBadProfile(@TempDir Path tmp) throws IOException {
         Path dir = Emulator.axllmPackage("tiny", tmp.resolve("pkg"));
         assertTrue(Files.isRegularFile(dir.resolve("tiny_post.axmodel")));

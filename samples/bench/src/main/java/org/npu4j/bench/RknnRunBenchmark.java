@@ -21,7 +21,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * One zero-copy RKNN run through a reused {@link RknnBinding}, the Java side of
  * {@code native/bench/rknn_run_bench}: {@code rknn_run} on memories bound once, on the emulated
- * runtime's {@code identity-small} model (UINT8 NHWC 16x16x16 in, INT8 NCHW out) with
+ * runtime's {@code identity-tiny} model (UINT8 NHWC 4x4x4 in, INT8 NCHW out) with
  * {@code NPU4J_EMULATOR_SPEED=0}. The score is ns per call; {@code -prof gc}'s
  * {@code gc.alloc.rate.norm} is bytes per call (no JFR recording runs, so no event object).
  */
@@ -35,11 +35,11 @@ public class RknnRunBenchmark {
     private RknnModel model;
     private RknnBinding binding;
 
-    /** Loads identity-small on the emulated runtime and binds its memories once. */
+    /** Loads identity-tiny on the emulated runtime and binds its memories once. */
     @Setup(Level.Trial)
     public void open() {
         Posix.setenv("NPU4J_EMULATOR_SPEED", "0");
-        model = RknnRuntime.emulator().open(Emulator.model("rknn", "identity-small.model"));
+        model = RknnRuntime.emulator().open(Emulator.model("rknn", "identity-tiny.model"));
         binding = model.context().bind();
     }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import org.npu4j.llm.AnswerSplitter;
 import org.npu4j.llm.Completion;
 import org.npu4j.llm.LanguageModel;
 import org.npu4j.llm.LlmRequest;
@@ -41,11 +42,11 @@ final class Generation {
             throws InterruptedException {
         LanguageModel model = served.model();
         TokenListener listener = TokenListener.NONE;
-        StreamSplitter[] splitter = new StreamSplitter[1];
+        AnswerSplitter[] splitter = new AnswerSplitter[1];
         if (writer != null) {
             // Qwen3 opens its thought itself (<think> is generated, not part of the prompt)
             boolean startInThought = false;
-            splitter[0] = new StreamSplitter(new StreamSplitter.Sink() {
+            splitter[0] = new AnswerSplitter(new AnswerSplitter.Sink() {
                 @Override
                 public void content(String text) {
                     write(() -> writer.content(text));

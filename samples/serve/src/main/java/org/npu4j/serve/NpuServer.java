@@ -55,7 +55,7 @@ public final class NpuServer implements AutoCloseable {
     private final ExecutorService executor;
     private final Metrics metrics;
     private final long startedNanos = System.nanoTime();
-    private final IssuedCalls issuedCalls = new IssuedCalls();
+    private final org.npu4j.llm.IssuedToolCalls issuedCalls = new org.npu4j.llm.IssuedToolCalls();
 
     private NpuServer(Config config, Map<String, ServedModel> models) throws IOException {
         this.config = config;
@@ -171,7 +171,7 @@ public final class NpuServer implements AutoCloseable {
         return "http://" + address().getHostString() + ":" + address().getPort();
     }
 
-    IssuedCalls issuedCalls() {
+    org.npu4j.llm.IssuedToolCalls issuedCalls() {
         return issuedCalls;
     }
 

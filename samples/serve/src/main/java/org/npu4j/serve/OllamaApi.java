@@ -202,6 +202,11 @@ final class OllamaApi {
                 throw ApiError.badRequest("options.stop", e.getMessage());
             }
         }
+        JsonNode format = body.get("format");
+        if (format != null && !format.isNull() && !(format.isTextual() && format.asText().isEmpty())) {
+            throw ApiError.badRequest("format", "format " + format + " is not supported: the model has no constrained"
+                    + " decoding");
+        }
         JsonNode think = body.get("think");
         if (think != null && !think.isNull()) {
             b.thinking(think.isBoolean() ? think.asBoolean() : !think.asText().equals("false"));

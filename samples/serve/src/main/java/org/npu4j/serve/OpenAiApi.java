@@ -56,6 +56,11 @@ final class OpenAiApi {
             b.messages(Requests.messages(body, false, server.issuedCalls()));
             List<ToolSpec> tools = Requests.tools(body);
             JsonNode choice = body.get("tool_choice");
+            if (choice != null && !choice.isNull() && !(choice.isTextual()
+                    && (choice.asText().equals("auto") || choice.asText().equals("none")))) {
+                throw ApiError.badRequest("tool_choice", "tool_choice " + choice + " is not supported: the model"
+                        + " cannot be forced to call a tool (expected \"auto\" or \"none\")");
+            }
             if (!(choice != null && choice.isTextual() && choice.asText().equals("none"))) {
                 b.tools(tools);
             }
@@ -73,6 +78,11 @@ final class OpenAiApi {
                         + ": expected a string");
             }
             b.message(ChatMessage.user(prompt.asText()));
+        }
+        JsonNode format = body.path("response_format").path("type");
+        if (format.isTextual() && !format.asText().equals("text")) {
+            throw ApiError.badRequest("response_format", "response_format " + format.asText() + " is not supported:"
+                    + " the model has no constrained decoding (expected \"text\")");
         }
         JsonNode n = body.get("n");
         if (n != null && !n.isNull() && n.asInt() != 1) {

@@ -30,7 +30,7 @@ final class Requests {
     }
 
     /** The messages of an OpenAI or Ollama chat request. */
-    static List<ChatMessage> messages(JsonNode body, boolean ollama, IssuedCalls issued) {
+    static List<ChatMessage> messages(JsonNode body, boolean ollama, org.npu4j.llm.IssuedToolCalls issued) {
         JsonNode arr = body.get("messages");
         if (arr == null || !arr.isArray() || arr.isEmpty()) {
             throw ApiError.badRequest("messages", "\"messages\" is " + (arr == null ? "missing" : arr.isArray()
@@ -43,7 +43,7 @@ final class Requests {
         return out;
     }
 
-    private static ChatMessage message(JsonNode m, String where, boolean ollama, IssuedCalls issued) {
+    private static ChatMessage message(JsonNode m, String where, boolean ollama, org.npu4j.llm.IssuedToolCalls issued) {
         if (!m.isObject()) {
             throw ApiError.badRequest(where, where + " is " + m.getNodeType() + ": expected an object");
         }

@@ -32,9 +32,17 @@ final class EmulatorEnv {
         }
     }
 
-    /** Heap blocks the emulator owns right now. */
+    /** Heap blocks the RKLLM emulator owns right now. */
     static long liveAllocations() {
-        MemorySegment fn = SymbolLookup.loaderLookup().findOrThrow("npu4j_emulator_live_allocations");
+        return liveAllocations("npu4j_emulator_live_allocations");
+    }
+
+    /**
+     * What an emulator owns right now, by its counter function ({@code npu4j_emulator_live_allocations}
+     * of RKLLM, {@code npu4j_emulator_axcl_live_allocations} of AXCL).
+     */
+    static long liveAllocations(String counter) {
+        MemorySegment fn = SymbolLookup.loaderLookup().findOrThrow(counter);
         try {
             return (long) LINKER.downcallHandle(fn, FunctionDescriptor.of(ValueLayout.JAVA_LONG)).invokeExact();
         } catch (Throwable t) {

@@ -134,7 +134,9 @@ class OllamaProtocolTest {
                 {"{\"model\":\"qwen3-emu\",\"options\":{\"num_predict\":0},\"messages\":[{\"role\":\"user\",\"content\":\"a\"}]}",
                     "num_predict"},
                 {"{\"model\":\"qwen3-emu\",\"keep_alive\":\"soon\",\"messages\":[{\"role\":\"user\",\"content\":\"a\"}]}",
-                    "keep_alive"}}) {
+                    "keep_alive"},
+                {"{\"model\":\"qwen3-emu\",\"format\":\"json\",\"messages\":[{\"role\":\"user\",\"content\":\"a\"}]}",
+                    "not supported"}}) {
             HttpResponse<String> r = post("/api/chat", c[0]);
             assertTrue(r.statusCode() == 400 || r.statusCode() == 404, r.statusCode() + " " + r.body());
             String err = JSON.readTree(r.body()).get("error").asText();

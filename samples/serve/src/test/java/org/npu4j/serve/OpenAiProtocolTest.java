@@ -214,7 +214,11 @@ class OpenAiProtocolTest {
                         + "\"arguments\":\"{not json\"}}]},{\"role\":\"tool\",\"tool_call_id\":\"c1\",\"content\":\"1\"}]}",
                         400, "arguments"),
                 new Case("{\"model\":\"qwen3-emu\",\"messages\":[{\"role\":\"user\",\"content\":\"a\"},"
-                        + "{\"role\":\"assistant\",\"content\":\"b\"}]}", 400, "last message"));
+                        + "{\"role\":\"assistant\",\"content\":\"b\"}]}", 400, "last message"),
+                new Case("{\"model\":\"qwen3-emu\",\"response_format\":{\"type\":\"json_object\"},\"messages\":[{\"role\":"
+                        + "\"user\",\"content\":\"a\"}]}", 400, "not supported"),
+                new Case("{\"model\":\"qwen3-emu\",\"tool_choice\":\"required\",\"tools\":[" + WEATHER_TOOL + "],"
+                        + "\"messages\":[{\"role\":\"user\",\"content\":\"a\"}]}", 400, "tool_choice"));
         for (Case c : cases) {
             HttpResponse<String> r = post("/v1/chat/completions", c.body);
             assertEquals(c.status, r.statusCode(), c.body + " -> " + r.body());

@@ -51,6 +51,7 @@ public final class ServeBench {
                     + ",\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a long story.\"}]}";
             double[] api = new double[runs];
             double[] sse = new double[runs];
+            double[] raw = new double[runs];
             for (int i = -5; i < runs; i++) { // 5 warm-up rounds
                 long a = System.nanoTime();
                 Completion c = lm.generate(req, TokenListener.NONE);
@@ -59,13 +60,20 @@ public final class ServeBench {
                 int[] events = new int[1];
                 stream(http, server, body, events, null);
                 double ssePerToken = (System.nanoTime() - b) / 1e3 / c.tokenCount();
+                long d = System.nanoTime();
+                rawStream(server, body);
+                double rawPerToken = (System.nanoTime() - d) / 1e3 / c.tokenCount();
                 if (i >= 0) {
                     api[i] = apiPerToken;
                     sse[i] = ssePerToken;
+                    raw[i] = rawPerToken;
                 }
             }
             Arrays.sort(api);
             Arrays.sort(sse);
+            Arrays.sort(raw);
+            System.out.printf("per token, raw socket client (no HTTP client library): %.1f us, streaming cost %.1f us%n",
+                    raw[runs / 2], raw[runs / 2] - api[runs / 2]);
             System.out.printf("per token (emulator speed 0, %d tokens, median of %d): in-process %.1f us, SSE over"
                     + " loopback %.1f us, streaming cost %.1f us%n", maxTokens, runs, api[runs / 2], sse[runs / 2],
                     sse[runs / 2] - api[runs / 2]);
@@ -78,7 +86,7 @@ public final class ServeBench {
             double[] ttfb = new double[n];
             for (int i = 0; i < n; i++) {
                 ttft[i] = lm.generate(shortReq, TokenListener.NONE).timings().ttftNanos() / 1e6;
-                long[] firstContent = new long[1];
+                long[] firstContent = new long[i == 0 ? 2 : 1];
                 long b = System.nanoTime();
                 stream(http, server, shortBody, new int[1], firstContent);
                 ttfb[i] = (firstContent[0] - b) / 1e6;
@@ -93,6 +101,22 @@ public final class ServeBench {
         }
     }
 
+    /** POSTs {@code body} over a plain socket and reads the response bytes up to {@code data: [DONE]}. */
+    private static void rawStream(NpuServer server, String body) throws Exception {
+        try (java.net.Socket sock = new java.net.Socket(server.address().getAddress(), server.address().getPort())) {
+            sock.setTcpNoDelay(true);
+            byte[] b = body.getBytes(StandardCharsets.UTF_8);
+            sock.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
+                    + "\r\nContent-Length: " + b.length + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            sock.getOutputStream().write(b);
+            InputStream in = sock.getInputStream();
+            byte[] buf = new byte[65536];
+            while (in.read(buf) >= 0) {
+                // until the server closes (Connection: close) after [DONE]
+            }
+        }
+    }
+
     private static void stream(HttpClient http, NpuServer server, String body, int[] events, long[] firstContent)
             throws Exception {
         HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/v1/chat/completions"))
@@ -100,9 +124,12 @@ public final class ServeBench {
         try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = in.readLine()) != null) {
-                if (firstContent != null && firstContent[0] == 0 && line.contains("\"content\":\"")
+                if (firstContent != null && firstContent[0] == 0 && line.startsWith("data: ")
                         && !line.contains("\"role\"")) {
                     firstContent[0] = System.nanoTime();
+                    if (firstContent.length > 1) {
+                        System.out.println("  first event: " + line.substring(Math.max(0, line.indexOf("\"delta\""))));
+                    }
                 }
                 if (line.startsWith("data: ")) {
                     events[0]++;

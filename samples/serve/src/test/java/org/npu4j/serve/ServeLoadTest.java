@@ -22,12 +22,13 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * A bounded load test on 127.0.0.1: 16 concurrent streaming clients, every third one disconnecting
- * after a few tokens, against the emulated model at a fifth of the board's decode time (6 ms a token).
+ * after a few tokens, against each backend's emulated Qwen3 0.6B at a fifth of the board's timing.
  */
 class ServeLoadTest {
     static final int CLIENTS = 16;
@@ -41,13 +42,15 @@ class ServeLoadTest {
 
     enum Result { COMPLETED, DISCONNECTED, REFUSED }
 
-    @Test
+    @ParameterizedTest
+    @CsvSource({"rk3588-qwen3-0.6b-w8a8, npu4j_emulator_live_allocations",
+        "ax650n-qwen3-0.6b-w8a16, npu4j_emulator_axcl_live_allocations"})
     @Timeout(120)
-    void everyRequestIsAnsweredOrRefusedAndEveryDisconnectStopsItsRun() throws Exception {
+    void everyRequestIsAnsweredOrRefusedAndEveryDisconnectStopsItsRun(String profile, String liveCounter) throws Exception {
         Set<String> threadsBefore = platformThreads();
         EmulatorEnv.speed("0.2");
         NpuServer.Config lo = NpuServer.Config.loopback();
-        NpuServer server = TestServer.start(new NpuServer.Config(lo.host(), 0, null, lo.maxBodyBytes(), 8));
+        NpuServer server = TestServer.start(new NpuServer.Config(lo.host(), 0, null, lo.maxBodyBytes(), 8), profile);
         ServedModel model = server.model(TestServer.MODEL);
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         CountDownLatch go = new CountDownLatch(1);
@@ -115,7 +118,7 @@ class ServeLoadTest {
         assertTrue(tokens <= completed * MAX_TOKENS, tokens + " tokens for " + completed + " completed runs");
         http.close();
         server.close();
-        assertEquals(0, EmulatorEnv.liveAllocations(), "no emulator allocation left after close");
+        assertEquals(0, EmulatorEnv.liveAllocations(liveCounter), "no emulator allocation left after close");
         Thread.sleep(200);
         Set<String> left = platformThreads();
         left.removeAll(threadsBefore);

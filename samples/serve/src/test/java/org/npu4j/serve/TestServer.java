@@ -15,9 +15,14 @@ final class TestServer {
     private TestServer() {}
 
     static NpuServer start(NpuServer.Config config) {
+        return start(config, PROFILE);
+    }
+
+    /** A server over emulator {@code profile} (either backend), served as {@link #MODEL}. */
+    static NpuServer start(NpuServer.Config config, String profile) {
         Map<String, ServedModel> models = new LinkedHashMap<>();
         models.put(MODEL, new ServedModel(MODEL,
-                () -> LanguageModel.openEmulator(PROFILE, LoadOptions.DEFAULTS.withName(MODEL)), config.queueDepth()));
+                () -> LanguageModel.openEmulator(profile, LoadOptions.DEFAULTS.withName(MODEL)), config.queueDepth()));
         try {
             return NpuServer.start(config, models);
         } catch (IOException e) {

@@ -89,8 +89,13 @@ public final class YoloCommand implements Callable<Integer> {
     String json;
 
     @Option(names = "--bench", paramLabel = "N",
-            description = "Run each image N times more and print latency percentiles of every stage.")
+            description = "Run each image N times more and print latency percentiles of every stage, then the frames/s one"
+                    + " frame at a time and pipelined (--depth), and the ratio to the device-bound rate (copies + execute).")
     int bench;
+
+    @Option(names = "--depth", paramLabel = "N",
+            description = "With --bench: frames in flight in the pipelined pass (default: ${DEFAULT-VALUE}).")
+    int depth = 3;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -111,9 +116,9 @@ public final class YoloCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (confidence < 0 || confidence > 1 || iou < 0 || iou > 1 || maxDetections < 1 || bench < 0) {
+        if (confidence < 0 || confidence > 1 || iou < 0 || iou > 1 || maxDetections < 1 || bench < 0 || depth < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--conf and --iou must be in [0, 1], --max-det at least 1, --bench at least 0");
+                    "--conf and --iou must be in [0, 1], --max-det at least 1, --bench at least 0, --depth at least 1");
         }
         List<String> labels = labelsFile == null ? Labels.COCO : Labels.read(labelsFile);
         AxclRuntime.Options options = emulator ? AxclRuntime.Options.emulator() : AxclRuntime.Options.defaults();
@@ -163,6 +168,10 @@ public final class YoloCommand implements Callable<Integer> {
                 LatencySnapshot s = detector.latency().snapshot();
                 out.printf(Locale.ROOT, "latency over %d calls per image, %d image(s)%s%n", bench + 1, images.size(), tag);
                 s.percentileTable().lines().forEach(line -> out.println(line + tag));
+                List<BufferedImage> frames = images.stream().map(Input::image).toList();
+                PipelineBench b = PipelineBench.run(detector, frames, Math.max(bench * images.size(), 50), depth,
+                        confidence, iou, maxDetections);
+                b.lines(tag).forEach(out::println);
             }
         }
         if (json != null) {

@@ -203,16 +203,31 @@ public final class YoloDecoder {
      * @param labels     class names ({@link Labels#name} for ids beyond the list)
      */
     public List<Detection> decode(List<MemorySegment> outputs, float confidence, List<String> labels) {
-        List<Detection> found = new ArrayList<>();
+        DetectionBuffer buf = new DetectionBuffer();
+        decodeInto(outputs, confidence, buf);
+        List<Detection> found = new ArrayList<>(buf.size);
+        for (int i = 0; i < buf.size; i++) {
+            found.add(new Detection(buf.classId[i], Labels.name(labels, buf.classId[i]), buf.score[i], buf.x1[i], buf.y1[i],
+                    buf.x2[i], buf.y2[i]));
+        }
+        return found;
+    }
+
+    /**
+     * As {@link #decode}, into {@code buf} (cleared first): no allocation once {@code buf} has grown to
+     * the frame's candidate count.
+     */
+    void decodeInto(List<MemorySegment> outputs, float confidence, DetectionBuffer buf) {
+        buf.clear();
         if (kind == Kind.DECODED) {
-            decodeDecoded(outputs.get(decodedOutput), confidence, labels, found);
-            return found;
+            decodeDecoded(outputs.get(decodedOutput), confidence, buf);
+            return;
         }
         // sigmoid(logit) >= confidence  <=>  logit >= log(c / (1 - c))
         double logitThreshold = confidence <= 0 ? Double.NEGATIVE_INFINITY
                 : confidence >= 1 ? Double.POSITIVE_INFINITY : Math.log(confidence / (1.0 - confidence));
-        float[] dist = new float[4];
-        for (Scale s : scales) {
+        for (int si = 0; si < scales.size(); si++) {
+            Scale s = scales.get(si);
             MemorySegment box = outputs.get(s.box().output());
             MemorySegment cls = outputs.get(s.cls().output());
             Grid bg = s.box();
@@ -231,18 +246,18 @@ public final class YoloDecoder {
                     if (best < 0 || bestLogit < logitThreshold) {
                         continue;
                     }
-                    for (int side = 0; side < 4; side++) {
-                        dist[side] = expectation(box, bg, side, y, x);
-                    }
+                    float left = expectation(box, bg, 0, y, x);
+                    float top = expectation(box, bg, 1, y, x);
+                    float right = expectation(box, bg, 2, y, x);
+                    float bottom = expectation(box, bg, 3, y, x);
                     float score = (float) (1.0 / (1.0 + Math.exp(-bestLogit)));
                     float ax = x + 0.5f;
                     float ay = y + 0.5f;
-                    found.add(new Detection(best, Labels.name(labels, best), score, (ax - dist[0]) * s.stride(),
-                            (ay - dist[1]) * s.stride(), (ax + dist[2]) * s.stride(), (ay + dist[3]) * s.stride()));
+                    buf.add(best, score, (ax - left) * s.stride(), (ay - top) * s.stride(), (ax + right) * s.stride(),
+                            (ay + bottom) * s.stride());
                 }
             }
         }
-        return found;
     }
 
     /** Softmax over the bins of one side, then the expected bin index. */
@@ -261,7 +276,7 @@ public final class YoloDecoder {
         return (float) (weighted / sum);
     }
 
-    private void decodeDecoded(MemorySegment out, float confidence, List<String> labels, List<Detection> found) {
+    private void decodeDecoded(MemorySegment out, float confidence, DetectionBuffer buf) {
         int attrs = 4 + classes;
         for (int n = 0; n < decodedCount; n++) {
             int best = -1;
@@ -280,8 +295,7 @@ public final class YoloDecoder {
             float cy = value(out, 1, n, attrs);
             float w = value(out, 2, n, attrs);
             float h = value(out, 3, n, attrs);
-            found.add(new Detection(best, Labels.name(labels, best), bestScore, cx - w / 2, cy - h / 2, cx + w / 2,
-                    cy + h / 2));
+            buf.add(best, bestScore, cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2);
         }
     }
 

@@ -42,8 +42,8 @@ public final class YoloDetector implements AutoCloseable {
     private final Layout layout;
     private final List<MemorySegment> outputs;
     private final LatencyRecorder latency;
-    private final BufferedImage canvas;
-    private final byte[] scratch;
+    private final LetterboxWriter writer;
+    private final DetectionBuffer boxes = new DetectionBuffer();
 
     private YoloDetector(AxclRuntime runtime, AxModel model, List<String> labels) {
         this.runtime = runtime;
@@ -86,8 +86,7 @@ public final class YoloDetector implements AutoCloseable {
         }
         this.outputs = List.copyOf(outs);
         this.latency = model.latency();
-        this.canvas = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
-        this.scratch = new byte[3 * width * height];
+        this.writer = new LetterboxWriter(width, height, layout);
     }
 
     /**
@@ -117,22 +116,48 @@ public final class YoloDetector implements AutoCloseable {
      */
     public Result detect(BufferedImage image, float confidence, float iouThreshold, int maxDetections) {
         long t0 = System.nanoTime();
-        Letterbox lb = Letterbox.of(image.getWidth(), image.getHeight(), width, height);
-        lb.draw(image, canvas);
-        lb.write(canvas, io.input(0), layout, scratch);
+        Letterbox lb = writer.write(image, io.input(0));
+        return runAndDecode(lb, t0, confidence, iouThreshold, maxDetections);
+    }
+
+    /**
+     * Detects objects in one interleaved 8-bit frame (camera or video decoder output), letterboxed
+     * straight into the pinned input buffer.
+     *
+     * @param pixels row {@code y} at {@code offset + y × stride}, 3 bytes per pixel in {@code order}
+     * @throws IllegalArgumentException if the frame does not fit {@code pixels}
+     */
+    public Result detect(byte[] pixels, int offset, int stride, int frameWidth, int frameHeight, PixelOrder order,
+            float confidence, float iouThreshold, int maxDetections) {
+        long t0 = System.nanoTime();
+        Letterbox lb = writer.write(pixels, offset, stride, frameWidth, frameHeight, order, io.input(0));
+        return runAndDecode(lb, t0, confidence, iouThreshold, maxDetections);
+    }
+
+    private Result runAndDecode(Letterbox lb, long t0, float confidence, float iouThreshold, int maxDetections) {
         latency.record(Stage.PREPROCESS, System.nanoTime() - t0);
-
         io.run();
-
         long t1 = System.nanoTime();
-        List<Detection> candidates = decoder.decode(outputs, confidence, labels);
-        List<Detection> kept = Nms.apply(candidates, iouThreshold, maxDetections);
-        List<Detection> mapped = new ArrayList<>(kept.size());
-        for (Detection det : kept) {
-            mapped.add(lb.toSource(det));
-        }
+        decoder.decodeInto(outputs, confidence, boxes);
+        boxes.nms(iouThreshold, maxDetections);
+        List<Detection> mapped = boxes.keptDetections(lb, labels);
         latency.record(Stage.POSTPROCESS, System.nanoTime() - t1);
-        return new Result(List.copyOf(mapped), lb);
+        return new Result(mapped, lb);
+    }
+
+    /**
+     * A pipeline of {@code depth} frames in flight on this detector's model (each with its own session),
+     * with these thresholds. Close it before the detector.
+     *
+     * @see YoloPipeline
+     */
+    public YoloPipeline pipeline(int depth, float confidence, float iouThreshold, int maxDetections) {
+        return new YoloPipeline(this, depth, confidence, iouThreshold, maxDetections);
+    }
+
+    /** Class names by class id. */
+    public List<String> labels() {
+        return labels;
     }
 
     /** The model (its IO description, its latency recorder). */

@@ -1,4 +1,4 @@
-package org.npu4j.serve;
+package org.npu4j.llm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -6,11 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import org.npu4j.llm.ToolCall;
 
-class StreamSplitterTest {
+class AnswerSplitterTest {
     /** Records the parts as "c:", "r:", "t:" and "m:" entries, merging consecutive pieces of one kind. */
-    private static final class Rec implements StreamSplitter.Sink {
+    private static final class Rec implements AnswerSplitter.Sink {
         final List<String> parts = new ArrayList<>();
 
         private void add(String kind, String s) {
@@ -44,7 +43,7 @@ class StreamSplitterTest {
 
     private static List<String> split(List<String> pieces, boolean startInThinking) {
         Rec r = new Rec();
-        StreamSplitter s = new StreamSplitter(r, startInThinking);
+        AnswerSplitter s = new AnswerSplitter(r, startInThinking);
         pieces.forEach(s::accept);
         s.finish();
         return r.parts;

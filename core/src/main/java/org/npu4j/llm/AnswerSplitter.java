@@ -1,8 +1,7 @@
-package org.npu4j.serve;
+package org.npu4j.llm;
 
 import java.util.List;
 import java.util.Objects;
-import org.npu4j.llm.ToolCall;
 
 /**
  * Takes a model's token stream apart as it arrives: text inside {@code <think>...</think>} is
@@ -10,19 +9,21 @@ import org.npu4j.llm.ToolCall;
  * Text that may be the start of a tag is held back until the next piece decides; a tool-call block is
  * buffered until it closes and then delivered as one parsed call (its arguments are only known whole).
  * Whitespace right after {@code </think>} and around tool-call blocks is dropped, as
- * {@link org.npu4j.llm.Completion} trims its parts.
+ * {@link Completion} trims its parts (the streamed parts concatenated equal its {@code thinking} and
+ * {@code answer}).
  *
- * <p>Not thread-safe: fed by the backend's thread, one piece at a time (a {@link org.npu4j.llm.TokenListener}
- * calls it).
+ * <p>Not thread-safe: fed by the backend's thread, one piece at a time (a {@link TokenListener} calls it).
+ * Used by the HTTP server and the framework adapters to stream {@code reasoning_content}, content and
+ * tool calls apart.
  */
-final class StreamSplitter {
+public final class AnswerSplitter {
     private static final String THINK_OPEN = "<think>";
     private static final String THINK_CLOSE = "</think>";
     private static final String TOOL_OPEN = "<tool_call>";
     private static final String TOOL_CLOSE = "</tool_call>";
 
     /** Receives the parts in order. */
-    interface Sink {
+    public interface Sink {
         void content(String text);
 
         void reasoning(String text);
@@ -46,18 +47,18 @@ final class StreamSplitter {
      * @param startInThinking true when the prompt opened the thought itself (the answer starts inside
      *                        it and the first {@code </think>} ends it)
      */
-    StreamSplitter(Sink sink, boolean startInThinking) {
+    public AnswerSplitter(Sink sink, boolean startInThinking) {
         this.sink = Objects.requireNonNull(sink);
         this.state = startInThinking ? State.THINK : State.TEXT;
     }
 
     /** Number of well-formed tool calls delivered so far. */
-    int toolCalls() {
+    public int toolCalls() {
         return calls;
     }
 
     /** One piece of decoded text. */
-    void accept(String text) {
+    public void accept(String text) {
         pending.append(text);
         while (true) {
             String close = switch (state) {
@@ -99,7 +100,7 @@ final class StreamSplitter {
     }
 
     /** The stream ended: delivers what was held back (an unclosed tool-call block as malformed). */
-    void finish() {
+    public void finish() {
         if (state == State.TOOL) {
             sink.malformedToolCall(pending.toString().strip());
         } else {
