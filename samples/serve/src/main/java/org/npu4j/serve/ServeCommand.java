@@ -11,6 +11,9 @@ import org.jspecify.annotations.Nullable;
 import org.npu4j.llm.LanguageModel;
 import org.npu4j.llm.LoadOptions;
 import org.npu4j.llm.ModelInfo;
+import org.npu4j.tuning.HostFiles;
+import org.npu4j.tuning.HostTuning;
+import org.npu4j.tuning.TuningSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -52,12 +55,39 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Context window per model (0: the backend's default).")
     int context;
 
+    @Option(names = "--tune",
+            description = "Tune the host for the server's life (org.npu4j.tuning.HostTuning, as `npu4j tune`: the"
+                    + " accelerator's IRQ on a big core, performance governor on the big cores), restored at exit."
+                    + " Without root it changes nothing and prints what it would change.")
+    boolean tune;
+
+    @Option(names = "--host-root", paramLabel = "DIR", hidden = true,
+            description = "Root of the host files --tune reads and writes (default /; tests give a fixture tree).")
+    @Nullable Path hostRoot;
+
     @Override
     public Integer call() throws Exception {
         System.setProperty("sun.net.httpserver.nodelay", "true");
         if (models.isEmpty() && emulators.isEmpty()) {
             throw new IllegalArgumentException("no model to serve: expected --model NAME=PATH or --emulator[=PROFILE]");
         }
+        if (hostRoot != null && !tune) {
+            throw new IllegalArgumentException("--host-root is the root of the files --tune changes: give --tune too");
+        }
+        // One plan for the whole server (not one per model): applied before the models load, restored when the
+        // server stops, and by HostTuning's shutdown hook if the JVM exits otherwise; a dry run without rights.
+        TuningSession tuning = tune ? HostTuning.on(hostRoot != null ? HostFiles.at(hostRoot) : HostFiles.system()).apply()
+                : null;
+        try {
+            return serve(tuning);
+        } finally {
+            if (tuning != null) {
+                tuning.close();
+            }
+        }
+    }
+
+    private int serve(@Nullable TuningSession tuning) throws Exception {
         Map<String, ServedModel> served = new LinkedHashMap<>();
         try {
             LoadOptions opts = LoadOptions.DEFAULTS.withContextLength(context);
@@ -90,6 +120,10 @@ public final class ServeCommand implements Callable<Integer> {
         for (ServedModel m : served.values()) {
             ModelInfo info = m.info();
             System.out.println("  " + m.name() + ": " + info.description() + (info.emulator() ? " [emulator]" : ""));
+        }
+        if (tuning != null) {
+            System.out.println("  host tuning: " + (tuning.applied() ? tuning.changes().size() + " changes applied,"
+                    + " restored when the server stops" : "dry run (no rights to change the host): nothing changed"));
         }
         System.out.println("  OpenAI: " + server.baseUrl() + "/v1   Ollama: " + server.baseUrl() + "   Ctrl-C stops");
         System.out.flush();
