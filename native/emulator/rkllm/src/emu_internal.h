@@ -151,6 +151,7 @@ typedef struct {
     int split_percent;      /* chance that a token ends inside a character */
     int emoji_percent;      /* chance that a sentence ends with an emoji */
     int max_batch;
+    int vision_outputs;     /* image embedding blocks per image token (Qwen3-VL deepstack: 4) */
 } emu_model;
 
 /* Loads a descriptor. On failure returns -1 and writes a message that names

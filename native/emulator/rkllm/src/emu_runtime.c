@@ -533,8 +533,11 @@ static int prepare_request(emu_handle *h, const RKLLMInput *in, emu_request *rq,
             goto oom;
         }
         size_t hs = (size_t)m->hidden_size;
+        /* Qwen3-VL: the encoder's embeddings and deepstack features, interleaved per token */
+        size_t per_image_token = hs * (size_t)m->vision_outputs;
         if (n_image > 0 &&
-            read_floats(m, img, n_image * n_image_tokens * hs, hs, rq->media_ids, &rq->digest,
+            read_floats(m, img, n_image * n_image_tokens * per_image_token, per_image_token,
+                        rq->media_ids, &rq->digest,
                         "image_embed", err, errlen) != 0) {
             return -1;
         }

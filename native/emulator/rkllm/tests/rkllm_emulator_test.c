@@ -35,6 +35,7 @@ extern const char *npu4j_emulator_version(void);
 #define MODEL_06B NPU4J_EMU_MODELS_DIR "/rk3588-qwen3-0.6b-w8a8.model"
 #define MODEL_17B NPU4J_EMU_MODELS_DIR "/rk3588-qwen3-1.7b-w8a8.model"
 #define MODEL_3576 NPU4J_EMU_MODELS_DIR "/rk3576-qwen3-0.6b-w4a16.model"
+#define MODEL_VL NPU4J_EMU_MODELS_DIR "/rk3588-qwen3-vl-2b-w8a8.model"
 #define LORA_PIRATE NPU4J_EMU_MODELS_DIR "/qwen3-0.6b-pirate.lora"
 #define LORA_FORMAL NPU4J_EMU_MODELS_DIR "/qwen3-0.6b-formal.lora"
 
@@ -1628,6 +1629,40 @@ static void test_multimodal_input(void)
     collector_free(&c);
 }
 
+/* vision_outputs = 4 (Qwen3-VL deepstack): an image token is 4 x hidden_size
+ * floats, and every one of them, up to the last, reaches the answer. */
+static void test_vision_outputs(void)
+{
+    collector c;
+    collector_init(&c, 1);
+    LLMHandle h = open_model(MODEL_VL, NULL, &c);
+    enum { T = 4, HS = 2048, K = 4 };
+    float *img = malloc(sizeof(float) * T * HS * K);
+    for (int i = 0; i < T * HS * K; i++) {
+        img[i] = sinf((float)i * 0.001f);
+    }
+    RKLLMInput in;
+    memset(&in, 0, sizeof in);
+    in.role = "user";
+    in.input_type = RKLLM_INPUT_MULTIMODAL;
+    in.multimodal_input.prompt = "<image>Describe the image.";
+    set_image(&in, img, 1, T);
+    RKLLMInferParam ip = infer_default();
+    collector_reset(&c);
+    CHECK_EQ_INT(rkllm_run(h, &in, &ip, &c), 0);
+    char *a = strdup(text_of(&c, 0));
+    img[T * HS * K - 1] = 0.25f; /* in the last deepstack block of the last token */
+    collector_reset(&c);
+    CHECK_EQ_INT(rkllm_run(h, &in, &ip, &c), 0);
+    CHECK(strcmp(a, text_of(&c, 0)) != 0, "last deepstack float not read");
+    img[T * HS * K - 1] = NAN;
+    CHECK(rkllm_run(h, &in, &ip, &c) != 0, "NaN in the last deepstack block accepted");
+    free(a);
+    free(img);
+    close_model(h);
+    collector_free(&c);
+}
+
 static void test_hidden_layer(void)
 {
     collector c;
@@ -1907,6 +1942,7 @@ static const test_entry k_tests[] = {
     {"token_input", test_token_input},
     {"embed_input", test_embed_input},
     {"multimodal_input", test_multimodal_input},
+    {"vision_outputs", test_vision_outputs},
     {"hidden_layer", test_hidden_layer},
     {"logits", test_logits},
     {"pause", test_pause},

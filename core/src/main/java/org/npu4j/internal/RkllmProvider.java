@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import org.npu4j.Emulator;
 import org.npu4j.NpuException;
@@ -17,6 +18,9 @@ import org.npu4j.llm.spi.LanguageModelProvider;
 import org.npu4j.rkllm.RkllmAbi;
 import org.npu4j.rkllm.RkllmModel;
 import org.npu4j.rkllm.RkllmRuntime;
+import org.npu4j.rkllm.VisionEncoder;
+import org.npu4j.rknn.RknnModel;
+import org.npu4j.rknn.RknnRuntime;
 import org.npu4j.tuning.CpuList;
 
 /**
@@ -26,7 +30,14 @@ import org.npu4j.tuning.CpuList;
 public final class RkllmProvider implements LanguageModelProvider {
     static final String ABI = "rkllm.abi";
     static final String CPUS = "rkllm.cpus";
-    private static final Set<String> KEYS = Set.of(ABI, CPUS);
+    static final String VISION = "rkllm.vision";
+    static final String HIDDEN_SIZE = "rkllm.hidden_size";
+    private static final Set<String> KEYS = Set.of(ABI, CPUS, VISION, HIDDEN_SIZE);
+    /**
+     * Emulator profiles of VLM language models and the emulated RKNN vision encoder they pair with
+     * (both Qwen3-VL-2B: 196 tokens x 2048, four interleaved outputs).
+     */
+    static final Map<String, String> EMULATOR_VISION = Map.of("rk3588-qwen3-vl-2b-w8a8", "qwen3-vl-2b-vision-448");
     private static final String DESCRIPTOR_MAGIC = "npu4j-emulator-model rkllm";
 
     @Override
@@ -107,7 +118,69 @@ public final class RkllmProvider implements LanguageModelProvider {
         if (cpus != null) {
             b.cpuMask(cpuMask(cpus));
         }
+        String hidden = options.option(HIDDEN_SIZE);
+        if (hidden != null) {
+            b.hiddenSize(positive(HIDDEN_SIZE, hidden));
+        } else if (options.option(VISION) != null && isDescriptor(path)) {
+            int h = descriptorHiddenSize(path);
+            if (h > 0) {
+                b.hiddenSize(h);
+            }
+        }
+        String vision = options.option(VISION);
+        if (vision != null) {
+            b.vision(visionEncoder(Path.of(vision), runtime.isEmulator()));
+        }
         return b.load();
+    }
+
+    /**
+     * The vision encoder in {@code file}: an {@code .rknn} model on the RKNN runtime, or on the emulated one
+     * when the LLM runs on the emulator (the file is then an RKNN emulator descriptor).
+     */
+    private static VisionEncoder visionEncoder(Path file, boolean emulator) {
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(VISION + " " + file + ": no such file (expected the vision encoder's"
+                    + " .rknn model)");
+        }
+        RknnRuntime rt = emulator ? RknnRuntime.emulator() : RknnRuntime.load();
+        RknnModel m = rt.open(file);
+        try {
+            return new VisionEncoder(m);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /** {@code hidden_size = N} of an emulator descriptor (its documented format), or 0. */
+    private static int descriptorHiddenSize(Path path) {
+        try {
+            for (String line : Files.readAllLines(path, StandardCharsets.UTF_8)) {
+                String t = line.strip();
+                if (t.startsWith("hidden_size")) {
+                    int eq = t.indexOf('=');
+                    if (eq > 0 && t.substring(0, eq).strip().equals("hidden_size")) {
+                        return Integer.parseInt(t.substring(eq + 1).strip());
+                    }
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return 0; // the runtime reports a broken descriptor itself
+        }
+        return 0;
+    }
+
+    private static int positive(String key, String value) {
+        try {
+            int v = Integer.parseInt(value.strip());
+            if (v > 0) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(key + " '" + value + "': expected a positive integer");
     }
 
     @Override
@@ -126,7 +199,12 @@ public final class RkllmProvider implements LanguageModelProvider {
             throw new IllegalArgumentException("unknown RKLLM emulator profile \"" + profile + "\": expected one of "
                     + emulatorProfiles());
         }
-        return open(Emulator.model("rkllm", profile + ".model"), options.withEmulator(true));
+        LoadOptions o = options.withEmulator(true);
+        String encoder = EMULATOR_VISION.get(profile);
+        if (encoder != null && o.option(VISION) == null) {
+            o = o.withOption(VISION, Emulator.model("rknn", encoder + ".model").toString());
+        }
+        return open(Emulator.model("rkllm", profile + ".model"), o);
     }
 
     /** A CPU list ({@code 4-7}, {@code 0,2}) or a hex mask ({@code 0xf0}) as the runtime's CPU mask. */

@@ -13,6 +13,7 @@ import org.jspecify.annotations.Nullable;
 import org.npu4j.llm.ChatMessage;
 import org.npu4j.llm.ChatMl;
 import org.npu4j.llm.Completion;
+import org.npu4j.llm.ImageData;
 import org.npu4j.llm.LlmRequest;
 import org.npu4j.llm.Outcome;
 import org.npu4j.llm.PerfStats;
@@ -44,6 +45,8 @@ import org.slf4j.LoggerFactory;
 final class RkllmConversation {
     private static final Logger LOG = LoggerFactory.getLogger(RkllmConversation.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Where an image goes in a multimodal prompt (the emulator and rknn-llm's demo: {@code <image>}). */
+    static final String IMAGE_TAG = "<image>";
 
     private record Setup(@Nullable String system, List<ToolSpec> tools) {}
 
@@ -194,6 +197,15 @@ final class RkllmConversation {
     private Prepared prepare(LlmRequest request, TokenListener listener) {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(listener, "listener");
+        if (model.visionEncoder() == null) {
+            for (ChatMessage m : request.messages()) {
+                if (!m.images().isEmpty()) {
+                    throw new IllegalArgumentException(model.name() + " was loaded without a vision encoder, so it"
+                            + " cannot take the " + m.images().size() + " image(s) of a message: load it with the"
+                            + " option rkllm.vision=<encoder.rknn> (Capability.IMAGES)");
+                }
+            }
+        }
         Prepared p = new Prepared(request);
         p.listener = p.wrap(adapt(listener));
         return p;
@@ -241,11 +253,21 @@ final class RkllmConversation {
         List<ChatMessage> held = cached;
         boolean extends_ = held != null && setup.equals(cachedSetup) && held.size() == tailStart
                 && msgs.subList(0, tailStart).equals(held);
+        // The images the runtime must see: the new messages' when the KV cache holds the rest (it then
+        // holds the same images: ChatMessage equality compares pixels), else every message's. Encoded
+        // before the cache is touched, so a failing encoder leaves the conversation as it was.
+        List<ChatMessage> sent = extends_ ? msgs.subList(tailStart, msgs.size()) : msgs;
+        List<ImageData> images = new ArrayList<>();
+        for (ChatMessage m : sent) {
+            images.addAll(m.images());
+        }
+        @Nullable ImageInput imageInput = images.isEmpty() ? null : imageInput(images);
+        List<ChatMessage> tagged = images.isEmpty() ? msgs : withImageTags(msgs);
         String prompt;
         String role;
         if (extends_) {
             applyThinking(setup, thinking);
-            prompt = tailText(msgs.subList(tailStart, msgs.size()));
+            prompt = tailText(tagged.subList(tailStart, msgs.size()));
             role = tailRole == Role.TOOL ? "tool" : "user";
         } else {
             cached = null;
@@ -253,14 +275,15 @@ final class RkllmConversation {
             apply(setup, thinking);
             cachedSetup = setup;
             if (tailStart == 0) {
-                prompt = tailText(msgs);
+                prompt = tailText(tagged);
                 role = tailRole == Role.TOOL ? "tool" : "user";
             } else {
-                prompt = replay(msgs);
+                prompt = replay(tagged);
                 role = "user";
             }
         }
-        GenerationRequest.Builder b = GenerationRequest.builder(Input.prompt(prompt)).role(role)
+        Input input = imageInput == null ? Input.prompt(prompt) : Input.multimodal(prompt, imageInput, null);
+        GenerationRequest.Builder b = GenerationRequest.builder(input).role(role)
                 .enableThinking(thinking).keepHistory(true);
         if (model.runtime().abi() == RkllmAbi.V1_3) {
             b.maxNewTokens(r.maxNewTokens()); // on 1.2 the listener chain enforces it
@@ -270,6 +293,27 @@ final class RkllmConversation {
             b.sampling(sp);
         }
         return b.build();
+    }
+
+    /** The images through the model's encoder, tagged as the ABI wants (1.3 per input; 1.2 at load). */
+    private ImageInput imageInput(List<ImageData> images) {
+        VisionEncoder enc = Objects.requireNonNull(model.visionEncoder(), "vision encoder");
+        ImageInput in = enc.encodeAll(images);
+        return model.runtime().abi() == RkllmAbi.V1_3
+                ? in.withTags(VisionEncoder.QWEN_START, VisionEncoder.QWEN_END, VisionEncoder.QWEN_CONTENT) : in;
+    }
+
+    /**
+     * The messages with one {@code <image>} placeholder per image in front of each user message's text
+     * (the runtime replaces each with the start tag, the image's tokens and the end tag).
+     */
+    private static List<ChatMessage> withImageTags(List<ChatMessage> msgs) {
+        List<ChatMessage> out = new ArrayList<>(msgs.size());
+        for (ChatMessage m : msgs) {
+            out.add(m.images().isEmpty() ? m : new ChatMessage(m.role(), IMAGE_TAG.repeat(m.images().size())
+                    + m.content(), m.thinking(), m.toolCalls(), m.toolCallId(), m.name()));
+        }
+        return out;
     }
 
     private void apply(Setup setup, boolean thinking) {

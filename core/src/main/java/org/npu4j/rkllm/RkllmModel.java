@@ -130,6 +130,8 @@ public final class RkllmModel implements LanguageModel {
     private boolean destroyed;
     private volatile int hiddenSize;
     private volatile int vocabSize;
+    /** The vision encoder images go through (owned, closed with the model), or null: no images. */
+    private final @Nullable VisionEncoder vision;
     /** Cross-attention buffers handed to the runtime, kept until replaced or closed; guarded by lock. */
     private @Nullable Arena crossArena;
     /** The host tuning applied for this model's life (Builder.tuning), restored by destroy(); null: none. */
@@ -144,6 +146,7 @@ public final class RkllmModel implements LanguageModel {
         this.runWaitTimeout = b.runWaitTimeout;
         this.metrics = new LatencyRecorder(name);
         this.hiddenSize = b.hiddenSize;
+        this.vision = b.vision;
         this.arena = Arena.ofShared();
         try {
             MemorySegment param = abi.defaultParam(arena);
@@ -675,11 +678,12 @@ public final class RkllmModel implements LanguageModel {
                 }
                 if (img != null) {
                     int h = requireHiddenSize("image input");
-                    long want = img.rows() * h;
+                    int blocks = vision != null ? vision.outputs() : 1;
+                    long want = img.rows() * h * blocks;
                     if (img.embeddings().length != want) {
                         throw new IllegalArgumentException(where + "image embeddings have " + img.embeddings().length
                                 + " floats; " + img.nImages() + " image(s) x " + img.tokensPerImage() + " tokens x hidden"
-                                + " size " + h + " = " + want);
+                                + " size " + h + (blocks > 1 ? " x " + blocks + " encoder outputs" : "") + " = " + want);
                     }
                 }
                 if (vid != null) {
@@ -984,20 +988,33 @@ public final class RkllmModel implements LanguageModel {
      * {@inheritDoc}
      *
      * <p>Capabilities: tools, thinking and KV reuse (the runtime renders the template; function calling
-     * needs a model whose template supports it); no seed (RKLLM takes none); no images through this API
-     * (use {@link Input.Multimodal}).
+     * needs a model whose template supports it); no seed (RKLLM takes none); images when the model was
+     * loaded with a {@link Builder#vision vision encoder}.
      */
     @Override
     public ModelInfo info() {
         int vocab = vocabSize;
         return new ModelInfo(name, "rkllm", runtime.version().orElse("unknown") + (runtime.isEmulator()
                 ? " (npu4j emulator)" : ""), runtime.isEmulator(), modelFile, params.maxContextLen,
-                vocab > 0 ? vocab : -1, -1, EnumSet.of(Capability.TOOLS, Capability.THINKING, Capability.KV_REUSE),
+                vocab > 0 ? vocab : -1, -1, capabilities(),
                 "RKLLM runtime " + runtime.version().orElse("?") + " (ABI " + runtime.abi() + "), CPUs "
                         + CpuList.format(CpuList.fromMask(Integer.toUnsignedLong(cpuMask()))));
     }
 
+    private EnumSet<Capability> capabilities() {
+        EnumSet<Capability> c = EnumSet.of(Capability.TOOLS, Capability.THINKING, Capability.KV_REUSE);
+        if (vision != null) {
+            c.add(Capability.IMAGES);
+        }
+        return c;
+    }
+
     // ---------------------------------------------------------------------------- accessors
+
+    /** The vision encoder images go through ({@link Builder#vision}), or null. */
+    public @Nullable VisionEncoder visionEncoder() {
+        return vision;
+    }
 
     public RkllmRuntime runtime() {
         return runtime;
@@ -1117,6 +1134,13 @@ public final class RkllmModel implements LanguageModel {
             crossArena = null;
         }
         arena.close();
+        if (vision != null) {
+            try {
+                vision.close();
+            } catch (RuntimeException e) {
+                LOG.warn("{}: closing the vision encoder failed: {}", name, e.toString());
+            }
+        }
         if (tuning != null) {
             try {
                 tuning.close();
@@ -1286,6 +1310,7 @@ public final class RkllmModel implements LanguageModel {
         private @Nullable Integer nBatch;
         private @Nullable Boolean crossAttention;
         private int hiddenSize;
+        private @Nullable VisionEncoder vision;
         private @Nullable Duration runWaitTimeout;
         private @Nullable HostTuning tuning;
 
@@ -1485,6 +1510,18 @@ public final class RkllmModel implements LanguageModel {
          * The model's hidden size ({@code hidden_size} of its config.json), for checking the shapes of
          * embedding and multimodal inputs (the ABI does not report it until a hidden-state run).
          */
+        /**
+         * Images through this encoder ({@link org.npu4j.llm.Capability#IMAGES}); the model owns it from
+         * {@link #load()} on and closes it (also when loading fails). Needs the {@link #hiddenSize hidden
+         * size}, which must equal the encoder's embedding width (checked at load, before any native call).
+         * On ABI 1.2, where the image tags are model parameters, sets Qwen-VL's tags unless
+         * {@link #imageTags} gave others.
+         */
+        public Builder vision(@Nullable VisionEncoder encoder) {
+            this.vision = encoder;
+            return this;
+        }
+
         public Builder hiddenSize(int size) {
             SamplingParams.check(size >= 1, "hiddenSize", size, ">= 1");
             this.hiddenSize = size;
@@ -1525,15 +1562,39 @@ public final class RkllmModel implements LanguageModel {
          * @throws TuningException          if the {@link #tuning host tuning} cannot be applied (nothing changed)
          */
         public RkllmModel load() {
-            requireFile(modelFile, "model file");
-            RkllmRuntime rt = runtime != null ? runtime : RkllmRuntime.load();
-            TuningSession session = tuning != null ? tuning.apply() : null;
+            boolean loaded = false;
             try {
-                return new RkllmModel(this, rt, session);
-            } catch (RuntimeException | Error e) {
-                TuningSession.restoreAfter(session, e);
-                throw e;
+                checkVision();
+                requireFile(modelFile, "model file");
+                RkllmRuntime rt = runtime != null ? runtime : RkllmRuntime.load();
+                TuningSession session = tuning != null ? tuning.apply() : null;
+                try {
+                    RkllmModel m = new RkllmModel(this, rt, session);
+                    loaded = true;
+                    return m;
+                } catch (RuntimeException | Error e) {
+                    TuningSession.restoreAfter(session, e);
+                    throw e;
+                }
+            } finally {
+                if (!loaded && vision != null) {
+                    vision.close();
+                }
             }
+        }
+
+        /** The encoder's embedding width against the hidden size, before anything native happens. */
+        private void checkVision() {
+            if (vision == null) {
+                return;
+            }
+            String llm = name != null ? name : String.valueOf(modelFile.getFileName());
+            if (hiddenSize <= 0) {
+                throw new IllegalArgumentException("a vision encoder needs the hidden size of " + llm + " to check its"
+                        + " embedding width (" + vision.embedSize() + ") against: give it with hiddenSize (hidden_size"
+                        + " in the model's config.json)");
+            }
+            vision.checkHiddenSize(hiddenSize, llm);
         }
 
         /** Applies the settings over the runtime's defaults and checks what depends on several of them. */
@@ -1596,6 +1657,10 @@ public final class RkllmModel implements LanguageModel {
                 v.imgStart = imgStart;
                 v.imgEnd = imgEnd;
                 v.imgContent = imgContent;
+            } else if (vision != null && abi == RkllmAbi.V1_2) {
+                v.imgStart = VisionEncoder.QWEN_START;
+                v.imgEnd = VisionEncoder.QWEN_END;
+                v.imgContent = VisionEncoder.QWEN_CONTENT;
             }
             if (baseDomainId != null) {
                 v.baseDomainId = baseDomainId;
