@@ -84,6 +84,14 @@ public final class ChatSession {
         return turn(ChatMessage.user(message), listener);
     }
 
+    /**
+     * Sends a user message showing images (decoded pixels, in order); the model needs
+     * {@link Capability#IMAGES}, else the request is refused with an {@link IllegalArgumentException}.
+     */
+    public Completion send(String message, List<ImageData> images, TokenListener listener) {
+        return turn(ChatMessage.user(message, images), listener);
+    }
+
     /** {@link #send(String, TokenListener)} without a listener. */
     public Completion send(String message) {
         return send(message, TokenListener.NONE);

@@ -3,6 +3,7 @@ package org.npu4j.chat;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
@@ -11,6 +12,7 @@ import java.util.function.Supplier;
 import org.npu4j.NpuException;
 import org.npu4j.llm.ChatSession;
 import org.npu4j.llm.Completion;
+import org.npu4j.llm.ImageData;
 import org.npu4j.llm.LanguageModel;
 import org.npu4j.llm.LoadOptions;
 import org.npu4j.llm.Sampling;
@@ -98,6 +100,11 @@ public final class ChatMain implements Callable<Integer> {
     @Option(names = "--no-think", description = "Answer without thinking first (thinking models such as Qwen3).")
     boolean noThink;
 
+    @Option(names = "--image", paramLabel = "FILE",
+            description = "Show the image (PNG, JPEG, ...) with the first message; repeatable. Needs a model with a"
+                    + " vision encoder (e.g. --emulator=rk3588-qwen3-vl-2b-w8a8).")
+    List<Path> images = new ArrayList<>();
+
     @Option(names = "--prompt", paramLabel = "TEXT", description = "Answer TEXT once and exit (for scripts).")
     String prompt;
 
@@ -144,6 +151,7 @@ public final class ChatMain implements Callable<Integer> {
             out.flush();
             return 0;
         }
+        List<ImageData> pixels = images.stream().map(Images::read).toList();
         LoadOptions options = options();
         Supplier<LanguageModel> opener = () -> {
             try {
@@ -160,19 +168,19 @@ public final class ChatMain implements Callable<Integer> {
                 chat.systemPrompt(system);
             }
             if (prompt != null) {
-                return answerOnce(chat, out, err);
+                return answerOnce(chat, pixels, out, err);
             }
             out.println(Stats.header(m));
             out.flush();
-            return new Repl(chat, verbose).run();
+            return new Repl(chat, verbose, pixels).run();
         } finally {
             Loader.close(m, verbose, err);
         }
     }
 
     /** {@code --prompt}: the answer streamed to stdout, the statistics line to stderr. */
-    private int answerOnce(ChatSession chat, PrintWriter out, PrintWriter err) {
-        Completion r = chat.send(prompt, TokenListener.onText(t -> {
+    private int answerOnce(ChatSession chat, List<ImageData> pixels, PrintWriter out, PrintWriter err) {
+        Completion r = chat.send(prompt, pixels, TokenListener.onText(t -> {
             out.print(t);
             out.flush();
         }));

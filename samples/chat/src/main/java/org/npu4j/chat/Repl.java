@@ -3,6 +3,8 @@ package org.npu4j.chat;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.jline.reader.EndOfFileException;
 import org.jline.reader.LineReader;
@@ -12,6 +14,7 @@ import org.jline.terminal.Terminal;
 import org.jline.terminal.TerminalBuilder;
 import org.npu4j.llm.ChatSession;
 import org.npu4j.llm.Completion;
+import org.npu4j.llm.ImageData;
 import org.npu4j.llm.LanguageModel;
 import org.npu4j.llm.TokenListener;
 
@@ -29,6 +32,14 @@ final class Repl {
     private final AtomicBoolean answering = new AtomicBoolean();
     private int answers;
     private long tokens;
+
+    /** Images shown with the next message ({@code --image}, {@code /image}). */
+    private final List<ImageData> pending = new ArrayList<>();
+
+    Repl(ChatSession chat, boolean verbose, List<ImageData> images) {
+        this(chat, verbose);
+        pending.addAll(images);
+    }
 
     Repl(ChatSession chat, boolean verbose) {
         this.chat = chat;
@@ -81,7 +92,8 @@ final class Repl {
         answering.set(true);
         Completion r;
         try {
-            r = chat.send(message, new Printer(w, ansi));
+            r = chat.send(message, List.copyOf(pending), new Printer(w, ansi));
+            pending.clear();
         } catch (RuntimeException e) {
             w.println();
             w.println("npu4j-chat: " + e.getMessage());
@@ -111,6 +123,15 @@ final class Repl {
                     chat.reset();
                     w.println("(conversation cleared; the system prompt stays)");
                 }
+                case "/image" -> {
+                    if (arg.isEmpty()) {
+                        w.println("usage: /image FILE  (shows the image with your next message)");
+                    } else {
+                        ImageData img = Images.read(Path.of(arg));
+                        pending.add(img);
+                        w.println("(image " + img.width() + "x" + img.height() + " attached to your next message)");
+                    }
+                }
                 case "/stats" -> Stats.summary(chat.model(), answers, tokens).forEach(w::println);
                 case "/system" -> {
                     if (arg.isEmpty()) {
@@ -122,6 +143,7 @@ final class Repl {
                 }
                 case "/help" -> {
                     w.println("/reset         forget the conversation (keeps the system prompt)");
+                    w.println("/image FILE    show an image with the next message (a model with a vision encoder)");
                     w.println("/stats         model, runtime, CPUs and latency percentiles so far");
                     w.println("/system TEXT   set the system prompt and start a new conversation");
                     w.println("/exit          quit (also Ctrl-D)");

@@ -108,4 +108,36 @@ class ChatMainTest {
         assertEquals(0xf0, ChatMain.cpuMask("0xF0"));
         assertEquals(1, run("--emulator", "--cpus", "40", "--prompt", "x").exitCode());
     }
+
+    @Test
+    void imageFlagShowsTheImageToAVisionModel(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path red = png(dir.resolve("red.png"), 0xc02020);
+        Path blue = png(dir.resolve("blue.png"), 0x2020c0);
+        String profile = "--emulator=rk3588-qwen3-vl-2b-w8a8";
+        Run a = run(profile, "--max-new-tokens", "12", "--image", red.toString(), "--prompt", "What is it?");
+        assertEquals(0, a.exitCode(), a.err());
+        Run b = run(profile, "--max-new-tokens", "12", "--image", blue.toString(), "--prompt", "What is it?");
+        assertEquals(0, b.exitCode(), b.err());
+        Run a2 = run(profile, "--max-new-tokens", "12", "--image", red.toString(), "--prompt", "What is it?");
+        assertEquals(a.out(), a2.out(), "the same image, the same answer");
+        assertFalse(a.out().equals(b.out()), "another image, another answer: " + a.out());
+        Run refused = run("--emulator", "--image", red.toString(), "--prompt", "What is it?");
+        assertEquals(1, refused.exitCode());
+        assertTrue(refused.err().contains("vision encoder"), refused.err());
+        Run missing = run(profile, "--image", dir.resolve("none.png").toString(), "--prompt", "What is it?");
+        assertEquals(1, missing.exitCode());
+        assertTrue(missing.err().contains("none.png"), missing.err());
+    }
+
+    private static Path png(Path file, int rgb) throws java.io.IOException {
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(32, 24,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 24; y++) {
+            for (int x = 0; x < 32; x++) {
+                img.setRGB(x, y, x < 8 ? 0x20c020 : rgb);
+            }
+        }
+        javax.imageio.ImageIO.write(img, "png", file.toFile());
+        return file;
+    }
 }
