@@ -215,6 +215,13 @@ public final class AxLlmModel implements LanguageModel {
         if (closed) {
             throw new IllegalStateException(info.name() + " is closed");
         }
+        for (ChatMessage m : request.messages()) {
+            if (!m.images().isEmpty()) {
+                throw new IllegalArgumentException(info.name() + ": a message carries " + m.images().size()
+                        + " image(s), but the AX650N runner has no vision encoder (images are not supported on AXCL"
+                        + " yet; expected text-only messages)");
+            }
+        }
         Run run = new Run(request, listener);
         CompletableFuture<Completion> f = new CompletableFuture<>() {
             @Override

@@ -56,4 +56,16 @@ class AxLlmChatTest {
                     .tokenCount() > 0);
         }
     }
+
+    @Test
+    void imagesAreRefusedNotIgnored() {
+        try (AxLlmModel m = AxLlmModelTest.open("copy")) {
+            org.npu4j.llm.ImageData red = new org.npu4j.llm.ImageData(2, 2, new byte[] {
+                    (byte) 255, 0, 0, (byte) 255, 0, 0, (byte) 255, 0, 0, (byte) 255, 0, 0});
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.generate(
+                    LlmRequest.builder().message(ChatMessage.user("What is this?", java.util.List.of(red))).build()));
+            assertTrue(e.getMessage().contains("image"), e.getMessage());
+            assertFalse(m.info().has(org.npu4j.llm.Capability.IMAGES));
+        }
+    }
 }
