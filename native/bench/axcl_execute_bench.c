@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "axcl.h"
+#include "bench_args.h"
 
 #ifndef NPU4J_AXCL_DEFAULT_MODEL
 #define NPU4J_AXCL_DEFAULT_MODEL "identity-small.model"
@@ -42,42 +43,10 @@
         }                                                                                     \
     } while (0)
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void usage(void) {
-    fprintf(stderr, "usage: axcl_execute_bench [--calls N] [--model PATH] [--warmup N] [--speed S]\n");
-    exit(2);
-}
-
 int main(int argc, char **argv) {
-    long long calls = 1000000, warmup = 10000;
-    const char *model = NPU4J_AXCL_DEFAULT_MODEL;
-    const char *speed = "0";
-    for (int i = 1; i < argc; i++) {
-        if (i + 1 >= argc) {
-            usage();
-        }
-        if (strcmp(argv[i], "--calls") == 0) {
-            calls = atoll(argv[++i]);
-        } else if (strcmp(argv[i], "--warmup") == 0) {
-            warmup = atoll(argv[++i]);
-        } else if (strcmp(argv[i], "--model") == 0) {
-            model = argv[++i];
-        } else if (strcmp(argv[i], "--speed") == 0) {
-            speed = argv[++i];
-        } else {
-            usage();
-        }
-    }
-    if (calls <= 0 || warmup < 0) {
-        usage();
-    }
-    /* The emulator reads this on every call; the vendor runtime ignores it. */
-    setenv("NPU4J_EMULATOR_SPEED", speed, 1);
+    bench_args args = bench_parse_args(argc, argv, "axcl_execute_bench", NPU4J_AXCL_DEFAULT_MODEL);
+    long long calls = args.calls, warmup = args.warmup;
+    const char *model = args.model, *speed = args.speed;
 
     TRY(axclInit(NULL));
     axclrtDeviceList devices;
@@ -118,13 +87,13 @@ int main(int argc, char **argv) {
         TRY(axclrtEngineExecute(model_id, context_id, 0, io));
         TRY(axclrtMemcpy(host_out, dev_out, out_size, AXCL_MEMCPY_DEVICE_TO_HOST));
     }
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     for (long long i = 0; i < calls; i++) {
         TRY(axclrtMemcpy(dev_in, host_in, in_size, AXCL_MEMCPY_HOST_TO_DEVICE));
         TRY(axclrtEngineExecute(model_id, context_id, 0, io));
         TRY(axclrtMemcpy(host_out, dev_out, out_size, AXCL_MEMCPY_DEVICE_TO_HOST));
     }
-    uint64_t elapsed = now_ns() - t0;
+    uint64_t elapsed = bench_now_ns() - t0;
     if (memcmp(host_in, host_out, in_size < out_size ? in_size : out_size) != 0 && strstr(model, "identity")) {
         fprintf(stderr, "axcl_execute_bench: identity model returned other bytes\n");
         return 1;

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_args.h"
 #include "rknn_api.h"
 
 #ifndef NPU4J_RKNN_DEFAULT_MODEL
@@ -40,42 +41,10 @@
         }                                                                         \
     } while (0)
 
-static uint64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void usage(void) {
-    fprintf(stderr, "usage: rknn_run_bench [--calls N] [--model PATH] [--warmup N] [--speed S]\n");
-    exit(2);
-}
-
 int main(int argc, char **argv) {
-    long long calls = 1000000, warmup = 10000;
-    const char *model = NPU4J_RKNN_DEFAULT_MODEL;
-    const char *speed = "0";
-    for (int i = 1; i < argc; i++) {
-        if (i + 1 >= argc) {
-            usage();
-        }
-        if (strcmp(argv[i], "--calls") == 0) {
-            calls = atoll(argv[++i]);
-        } else if (strcmp(argv[i], "--warmup") == 0) {
-            warmup = atoll(argv[++i]);
-        } else if (strcmp(argv[i], "--model") == 0) {
-            model = argv[++i];
-        } else if (strcmp(argv[i], "--speed") == 0) {
-            speed = argv[++i];
-        } else {
-            usage();
-        }
-    }
-    if (calls <= 0 || warmup < 0) {
-        usage();
-    }
-    /* The emulator reads this on every call; the vendor runtime ignores it. */
-    setenv("NPU4J_EMULATOR_SPEED", speed, 1);
+    bench_args args = bench_parse_args(argc, argv, "rknn_run_bench", NPU4J_RKNN_DEFAULT_MODEL);
+    long long calls = args.calls, warmup = args.warmup;
+    const char *model = args.model, *speed = args.speed;
 
     rknn_context ctx = 0;
     TRY(rknn_init(&ctx, (void *)model, 0, 0, NULL));
@@ -105,11 +74,11 @@ int main(int argc, char **argv) {
     for (long long i = 0; i < warmup; i++) {
         TRY(rknn_run(ctx, NULL));
     }
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     for (long long i = 0; i < calls; i++) {
         TRY(rknn_run(ctx, NULL));
     }
-    uint64_t elapsed = now_ns() - t0;
+    uint64_t elapsed = bench_now_ns() - t0;
     if (strstr(model, "identity") && ((int8_t *)out_mem->virt_addr)[0] != (int8_t)(1 - 128)) {
         fprintf(stderr, "rknn_run_bench: identity model returned another value\n");
         return 1;
