@@ -124,7 +124,8 @@ class ServeLoadTest {
         left.removeAll(threadsBefore);
         left.removeIf(n -> n.startsWith("HttpClient") || n.startsWith("ForkJoinPool") || n.equals("Attach Listener")
                 || n.startsWith("process reaper") || n.startsWith("InnocuousThread")
-                || n.equals("VirtualThread-unblocker")); // JDK threads that serve all virtual threads
+                || n.equals("VirtualThread-unblocker") // JDK threads that serve all virtual threads
+                || n.equals("MasterPoller") || n.endsWith("-Poller")); // the JDK's virtual-thread I/O pollers (sun.nio.ch.Poller), started once per JVM by the first blocking socket call
         assertEquals(Set.of(), left, "threads left behind");
     }
 
