@@ -79,7 +79,7 @@ final class AxVisionEncoder implements AutoCloseable {
             }
             TensorInfo out = m.outputs().get(0);
             int[] o = out.dims();
-            boolean shaped = o.length == 3 && o[0] == 1 || o.length == 2;
+            boolean shaped = (o.length == 3 && o[0] == 1) || o.length == 2;
             if (!shaped || (out.dataType() != DataType.BF16 && out.dataType() != DataType.FP32)) {
                 throw new IllegalArgumentException(file + " (filename_image_encoder_axmodel): output " + out
                         + ": expected [1, T, E] bf16 or fp32 (T image tokens of E values)");
