@@ -10,6 +10,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.npu4j.axcl.AxBinding;
+import org.npu4j.axcl.AxCallCounts;
 import org.npu4j.axcl.AxDevice;
 import org.npu4j.axcl.AxDeviceBuffer;
 import org.npu4j.axcl.AxModel;
@@ -306,9 +307,10 @@ final class AxLlmEngine implements AutoCloseable {
      * prefilled through the decode group one token at a time. Leaves the logits of the last token in
      * {@link #logits()}.
      *
+     * @return the steps run: chunks, plus tokens prefilled one at a time
      * @throws IllegalArgumentException if the tokens do not fit the context
      */
-    void prefill(int[] ids, int from, int to) {
+    int prefill(int[] ids, int from, int to) {
         if (to <= from) {
             throw new IllegalArgumentException("nothing to prefill");
         }
@@ -317,16 +319,18 @@ final class AxLlmEngine implements AutoCloseable {
                     + " new tokens exceed the model's context of " + contextLength + " tokens");
         }
         int i = from;
+        int steps = 0;
         while (i < to) {
             int m = Math.min(chunk, to - i);
             int g = groupFor(pos);
             if (g < 0) {
-                for (; i < to; i++) {
+                for (; i < to; i++, steps++) {
                     decode(ids[i]);
                 }
-                return;
+                return steps;
             }
             prefillChunk(ids, i, m, g);
+            steps++;
             i += m;
             if (i == to) {
                 post.setInput(0, hidPf[layerCount % 2], (m - 1) * rowBytes);
@@ -334,6 +338,7 @@ final class AxLlmEngine implements AutoCloseable {
                 post.run(0L, 1L);
             }
         }
+        return steps;
     }
 
     /** The smallest prefill group whose history capacity holds {@code history}, or -1. */
@@ -421,6 +426,11 @@ final class AxLlmEngine implements AutoCloseable {
     /** The bf16 logits of the last step (the post model's pinned output buffer; at least {@code vocab} values). */
     MemorySegment logits() {
         return post.output(0);
+    }
+
+    /** The AXCL calls made on this engine's device so far ({@link AxDevice#callCounts()}). */
+    AxCallCounts calls() {
+        return device.callCounts();
     }
 
     KvStrategy kvStrategy() {

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -15,12 +16,14 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.SubmissionPublisher;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
+import org.npu4j.axcl.AxCallCounts;
 import org.npu4j.axcl.AxDevice;
 import org.npu4j.axcl.AxclRuntime;
 import org.npu4j.llm.Capability;
 import org.npu4j.llm.ChatMessage;
 import org.npu4j.llm.ChatMl;
 import org.npu4j.llm.Completion;
+import org.npu4j.llm.EngineCalls;
 import org.npu4j.llm.GenerationTimings;
 import org.npu4j.llm.LanguageModel;
 import org.npu4j.llm.LlmRequest;
@@ -321,6 +324,19 @@ public final class AxLlmModel implements LanguageModel {
         return true;
     }
 
+    /**
+     * The ids of the rendered conversation ({@link #render}), as {@link Run} prefills them on an empty
+     * cache. On the caller's thread: tokenizing touches no device.
+     */
+    @Override
+    public Optional<int[]> promptTokenIds(LlmRequest request) {
+        Objects.requireNonNull(request, "request");
+        if (closed) {
+            throw new IllegalStateException(info.name() + " is closed");
+        }
+        return Optional.of(tokenizer.encode(render(request)));
+    }
+
     @Override
     public LatencyRecorder latency() {
         return latency;
@@ -412,6 +428,9 @@ public final class AxLlmModel implements LanguageModel {
             while (common < held && common < ids.length && cached[common] == ids[common]) {
                 common++;
             }
+            if (!request.reuseCache()) {
+                common = 0;
+            }
             common = Math.min(common, ids.length - 1); // at least one token to prefill: its logits start the answer
             engine.truncate(common);
             int limit = request.maxNewTokens() > 0 ? request.maxNewTokens() : maxNewTokens > 0 ? maxNewTokens : ctx;
@@ -429,8 +448,13 @@ public final class AxLlmModel implements LanguageModel {
             boolean aborted = false;
             long prefillStart = System.nanoTime();
             long prefillEnd;
+            AxCallCounts c0 = engine.calls();
+            AxCallCounts c1;
+            int prefillSteps;
+            int decodeSteps = 0;
             try {
-                engine.prefill(ids, common, ids.length);
+                prefillSteps = engine.prefill(ids, common, ids.length);
+                c1 = engine.calls();
                 System.arraycopy(ids, common, cached, common, ids.length - common);
                 prefillEnd = System.nanoTime();
                 while (true) {
@@ -454,6 +478,7 @@ public final class AxLlmModel implements LanguageModel {
                     }
                     int p = engine.position();
                     engine.decode(token);
+                    decodeSteps++;
                     cached[p] = token;
                 }
             } catch (RuntimeException e) {
@@ -466,9 +491,13 @@ public final class AxLlmModel implements LanguageModel {
                 out.onToken(tail, n > 0 ? generated[n - 1] : -1);
             }
             long end = System.nanoTime();
+            AxCallCounts pf = c1.minus(c0);
+            AxCallCounts dc = engine.calls().minus(c1);
+            EngineCalls calls = new EngineCalls(prefillSteps, pf.executes(), pf.transfers(), pf.binds(), decodeSteps,
+                    dc.executes(), dc.transfers(), dc.binds());
             long decodeNanos = n > 0 ? times[n - 1] - prefillEnd : 0;
             PerfStats perf = new PerfStats((prefillEnd - prefillStart) / 1e6f, ids.length - common, decodeNanos / 1e6f, n,
-                    info.memoryBytes() / (1024f * 1024f));
+                    info.memoryBytes() / (1024f * 1024f), calls);
             out.onFinish(perf);
             GenerationTimings timings = timings(t0, end, times, n);
             if (timings.ttftNanos() >= 0) {
