@@ -68,9 +68,15 @@ public final class AxLlmModel implements LanguageModel {
      *                     {@code "bind"} (decode binds {@code K_cache_out}/{@code V_cache_out} at the cache
      *                     row: no copy; not confirmed on a board yet)
      * @param deviceId     the AXCL device, or -1 for the first
+     * @param ignoreEos     true: answers run to their token limit, stop ids included ({@link Capability#IGNORE_EOS})
      */
-    public record Options(@Nullable String name, int maxNewTokens, String kvStrategy, int deviceId) {
-        public static final Options DEFAULTS = new Options(null, 0, "copy", -1);
+    public record Options(@Nullable String name, int maxNewTokens, String kvStrategy, int deviceId, boolean ignoreEos) {
+        public static final Options DEFAULTS = new Options(null, 0, "copy", -1, false);
+
+        /** Options that stop at the tokenizer's stop ids. */
+        public Options(@Nullable String name, int maxNewTokens, String kvStrategy, int deviceId) {
+            this(name, maxNewTokens, kvStrategy, deviceId, false);
+        }
 
         public Options {
             if (maxNewTokens < 0) {
@@ -89,6 +95,7 @@ public final class AxLlmModel implements LanguageModel {
     private final Sampler sampler;
     private final ModelInfo info;
     private final int maxNewTokens;
+    private final boolean ignoreEos;
     private final LatencyRecorder latency;
     private final ExecutorService worker;
     /** Token ids in the KV cache, [0, engine.position()); touched on the worker only. */
@@ -104,16 +111,22 @@ public final class AxLlmModel implements LanguageModel {
         this.engine = engine;
         this.sampler = new Sampler(pkg.vocab());
         this.maxNewTokens = o.maxNewTokens();
+        this.ignoreEos = o.ignoreEos();
         this.latency = new LatencyRecorder(name);
         this.cached = new int[engine.contextLength];
         this.worker = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("npu4j-axcl-llm").unstarted(r));
+        EnumSet<Capability> capabilities = EnumSet.of(Capability.TOOLS, Capability.THINKING, Capability.SEED,
+                Capability.KV_REUSE);
+        if (o.ignoreEos()) {
+            capabilities.add(Capability.IGNORE_EOS);
+        }
         StringBuilder caps = new StringBuilder();
         for (int g = 1; g < engine.caps.length; g++) {
             caps.append(g == 1 ? "" : "/").append(engine.caps[g]);
         }
         this.info = new ModelInfo(name, "axcl", runtime.runtimeVersion().full(), runtime.isEmulator(), pkg.dir(),
                 engine.contextLength, pkg.vocab(), engine.memoryBytes(),
-                EnumSet.of(Capability.TOOLS, Capability.THINKING, Capability.SEED, Capability.KV_REUSE),
+                capabilities,
                 "AXCL " + runtime.runtimeVersion().full() + (runtime.isEmulator() ? " (emulator)" : "") + ", "
                         + engine.layerCount + " layers, context " + engine.contextLength + ", prefill chunk "
                         + engine.chunk + ", prefill history " + caps + ", KV " + o.kvStrategy());
@@ -459,7 +472,7 @@ public final class AxLlmModel implements LanguageModel {
                 prefillEnd = System.nanoTime();
                 while (true) {
                     int token = sampler.sample(engine.logits(), generated, n);
-                    if (tokenizer.isStop(token)) {
+                    if (!ignoreEos && tokenizer.isStop(token)) {
                         break;
                     }
                     generated[n] = token;
