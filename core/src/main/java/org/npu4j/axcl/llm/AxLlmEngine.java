@@ -393,7 +393,7 @@ final class AxLlmEngine implements AutoCloseable {
                     + contextLength);
         }
         int p = pos;
-        hidDec[0].write(0, embeddings.asSlice(token * rowBytes, rowBytes));
+        hidDec[0].write(0, embeddingRow(embeddings, token, rowBytes));
         hostIdx4.set(ValueLayout.JAVA_INT, 0, p);
         idxDec.write(0, hostIdx4);
         if (maskZeroCols < p) {
@@ -421,6 +421,11 @@ final class AxLlmEngine implements AutoCloseable {
         }
         post.run(0L, 1L);
         pos = p + 1;
+    }
+
+    /** Token {@code token}'s row of the memory-mapped bf16 embedding table (a view: nothing is copied). */
+    static MemorySegment embeddingRow(MemorySegment table, int token, long rowBytes) {
+        return table.asSlice(token * rowBytes, rowBytes);
     }
 
     /** The bf16 logits of the last step (the post model's pinned output buffer; at least {@code vocab} values). */

@@ -100,6 +100,8 @@ public final class AxLlmModel implements LanguageModel {
     private final ExecutorService worker;
     /** Token ids in the KV cache, [0, engine.position()); touched on the worker only. */
     private final int[] cached;
+    /** Decoded text of each token id that holds whole characters ({@link Utf8Stream}), filled lazily. */
+    private final String[] pieces;
     private volatile @Nullable Run current;
     private volatile boolean closed;
 
@@ -114,6 +116,7 @@ public final class AxLlmModel implements LanguageModel {
         this.ignoreEos = o.ignoreEos();
         this.latency = new LatencyRecorder(name);
         this.cached = new int[engine.contextLength];
+        this.pieces = new String[Math.max(pkg.vocab(), tokenizer.size())];
         this.worker = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("npu4j-axcl-llm").unstarted(r));
         EnumSet<Capability> capabilities = EnumSet.of(Capability.TOOLS, Capability.THINKING, Capability.SEED,
                 Capability.KV_REUSE);
@@ -452,7 +455,7 @@ public final class AxLlmModel implements LanguageModel {
             StopSequences stops = request.stop().isEmpty() ? null
                     : new StopSequences(request.stop(), listener, () -> stop = true);
             TokenListener out = stops != null ? stops : listener;
-            Utf8Stream utf8 = new Utf8Stream();
+            Utf8Stream utf8 = new Utf8Stream(pieces);
             StringBuilder text = new StringBuilder();
             int[] generated = new int[Math.min(limit, ctx)];
             long[] times = new long[generated.length];
@@ -478,7 +481,7 @@ public final class AxLlmModel implements LanguageModel {
                     generated[n] = token;
                     times[n] = System.nanoTime();
                     n++;
-                    String piece = utf8.push(tokenizer.bytes(token));
+                    String piece = utf8.push(token, tokenizer.bytes(token));
                     text.append(piece);
                     out.onToken(piece, token);
                     if (stop) {
