@@ -144,7 +144,15 @@ final class AxLlmEngine implements AutoCloseable {
             contextLength = (int) (g0.inputs().get(in[0][T_MASK]).byteSize() / 2 - 1);
             kv = (int) (g0.outputs().get(out[0][T_KOUT]).byteSize() / 2);
             int kvRows = (int) (g0.inputs().get(in[0][T_K]).byteSize() / 2 / kv);
-            chunk = (int) l0.shapeGroup(1).inputs().get(in[1][T_INDICES]).elementCount();
+            TensorInfo pfIdx = l0.shapeGroup(1).inputs().get(in[1][T_INDICES]);
+            int[] pfDims = pfIdx.dims();
+            long idxRows = pfDims.length == 0 ? 1 : pfIdx.elementCount() / Math.max(1, pfDims[pfDims.length - 1]);
+            if (idxRows != 1) {
+                throw new IllegalArgumentException(pkg.layers().get(0) + ": prefill indices " + pfIdx + " hold " + idxRows
+                        + " rows of positions (Qwen-VL's multimodal RoPE: temporal, height and width rows); npu4j"
+                        + " writes one row of positions, so mRoPE packages are not run yet (expected [1, P])");
+            }
+            chunk = (int) pfIdx.elementCount();
             caps = new int[groups];
             int maxCols = 0;
             for (int g = 1; g < groups; g++) {

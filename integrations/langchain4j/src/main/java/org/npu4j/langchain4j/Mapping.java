@@ -47,10 +47,7 @@ final class Mapping {
 
     static LlmRequest request(LanguageModel model, ChatRequest request, @Nullable Boolean thinking) {
         ChatRequestParameters p = request.parameters();
-        if (p.modelName() != null && !p.modelName().equals(model.name())) {
-            throw new UnsupportedFeatureException("modelName \"" + p.modelName() + "\" is not supported: this ChatModel"
-                    + " runs the loaded model " + model.name() + " only");
-        }
+        checkModelName(model, p.modelName());
         if (p.toolChoice() == ToolChoice.REQUIRED) {
             throw new UnsupportedFeatureException("ToolChoice.REQUIRED is not supported: the model cannot be forced to"
                     + " call a tool (expected AUTO or NONE)");
@@ -79,6 +76,14 @@ final class Mapping {
         b.sampling(new Sampling(toFloat(p.temperature()), toFloat(p.topP()), p.topK(), null,
                 toFloat(p.frequencyPenalty()), toFloat(p.presencePenalty()), null));
         return b.build();
+    }
+
+    /** Refuses a model name other than the loaded model's (one adapter runs one loaded model). */
+    static void checkModelName(LanguageModel model, @Nullable String name) {
+        if (name != null && !name.equals(model.name())) {
+            throw new UnsupportedFeatureException("modelName \"" + name + "\" is not supported: this ChatModel"
+                    + " runs the loaded model " + model.name() + " only");
+        }
     }
 
     private static @Nullable Float toFloat(@Nullable Double d) {

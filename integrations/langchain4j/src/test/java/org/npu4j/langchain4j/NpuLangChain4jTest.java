@@ -2,6 +2,7 @@ package org.npu4j.langchain4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -32,6 +33,9 @@ import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.output.FinishReason;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -223,5 +227,110 @@ class NpuLangChain4jTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> model.chat(ChatRequest.builder()
                 .messages(AiMessage.from("I speak first")).build()));
         assertTrue(e.getMessage().contains("last message"), e.getMessage());
+    }
+
+    @Test
+    void streamingCallbacksRunOnOneThreadThatIsNotTheCallers() throws Exception {
+        Set<Thread> threads = ConcurrentHashMap.newKeySet();
+        StringBuilder text = new StringBuilder();
+        AtomicInteger partials = new AtomicInteger();
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        NpuStreamingChatModel.builder(npu).thinking(false).build().chat("What is the capital of Germany?",
+                new StreamingChatResponseHandler() {
+                    @Override
+                    public void onPartialResponse(String s) {
+                        threads.add(Thread.currentThread());
+                        partials.incrementAndGet();
+                        text.append(s);
+                    }
+
+                    @Override
+                    public void onCompleteResponse(ChatResponse r) {
+                        threads.add(Thread.currentThread());
+                        done.complete(r);
+                    }
+
+                    @Override
+                    public void onError(Throwable e) {
+                        done.completeExceptionally(e);
+                    }
+                });
+        ChatResponse r = done.get(60, TimeUnit.SECONDS);
+        assertEquals(1, threads.size(), "one callback thread: " + threads);
+        assertNotEquals(Thread.currentThread(), threads.iterator().next());
+        assertTrue(partials.get() > 1, "streamed in pieces: " + partials.get());
+        assertEquals(r.aiMessage().text(), text.toString());
+        assertEquals(FinishReason.STOP, r.finishReason());
+        assertFalse(r.aiMessage().hasToolExecutionRequests());
+        assertTrue(r.tokenUsage().inputTokenCount() > 0 && r.tokenUsage().outputTokenCount() > 0);
+        assertEquals(r.tokenUsage().inputTokenCount() + r.tokenUsage().outputTokenCount(),
+                r.tokenUsage().totalTokenCount());
+    }
+
+    /** As the suite's should_propagate_user_exceptions_* and should_ignore_user_exceptions_thrown_from_onError. */
+    @Test
+    void handlerExceptionsGoToOnErrorAndTheStreamGoesOn() throws Exception {
+        RuntimeException boom = new RuntimeException("something wrong happened in user code");
+        AtomicInteger partials = new AtomicInteger();
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        CompletableFuture<ChatResponse> done = new CompletableFuture<>();
+        CountDownLatch errorAfterComplete = new CountDownLatch(1);
+        NpuStreamingChatModel.builder(npu).thinking(false).build().chat("Hi", new StreamingChatResponseHandler() {
+            @Override
+            public void onPartialResponse(String s) {
+                partials.incrementAndGet();
+                throw boom;
+            }
+
+            @Override
+            public void onCompleteResponse(ChatResponse r) {
+                done.complete(r);
+                throw boom;
+            }
+
+            @Override
+            public void onError(Throwable e) {
+                errors.add(e);
+                if (done.isDone()) {
+                    errorAfterComplete.countDown();
+                }
+                throw new IllegalStateException("onError throws too: logged and ignored");
+            }
+        });
+        ChatResponse r = done.get(60, TimeUnit.SECONDS);
+        assertTrue(errorAfterComplete.await(10, TimeUnit.SECONDS), "onCompleteResponse's exception reaches onError");
+        assertTrue(partials.get() > 1);
+        assertEquals(partials.get() + 1, errors.size(), "one onError per throwing callback: " + errors);
+        errors.forEach(e -> assertEquals(boom, e));
+        assertFalse(r.aiMessage().text().isEmpty(), "the stream went on to its end");
+    }
+
+    @Test
+    void stopSequencesCutTheAnswer() {
+        ChatModel model = NpuChatModel.builder(npu).thinking(false).build();
+        ChatRequest.Builder ask = ChatRequest.builder().messages(UserMessage.from("Tell me a story"));
+        String full = model.chat(ask.build()).aiMessage().text();
+        String[] words = full.split(" ");
+        String stop = " " + words[words.length / 2];
+        int at = full.indexOf(stop);
+        assertTrue(at > 0, full);
+        for (ChatModel m : List.of(model, NpuChatModel.builder(npu).thinking(false)
+                .defaultRequestParameters(ChatRequestParameters.builder().stopSequences(List.of(stop)).build()).build())) {
+            ChatRequest req = m == model ? ask.stopSequences(List.of(stop)).build()
+                    : ChatRequest.builder().messages(UserMessage.from("Tell me a story")).build();
+            ChatResponse cut = m.chat(req);
+            assertEquals(full.substring(0, at), cut.aiMessage().text(), "cut before the stop sequence " + stop);
+            assertEquals(FinishReason.STOP, cut.finishReason());
+        }
+    }
+
+    @Test
+    void anotherModelNameIsRefusedInTheDefaultsToo() {
+        ChatRequestParameters other = ChatRequestParameters.builder().modelName("gpt-4o").build();
+        UnsupportedFeatureException e = assertThrows(UnsupportedFeatureException.class,
+                () -> NpuChatModel.builder(npu).defaultRequestParameters(other));
+        assertTrue(e.getMessage().contains("modelName") && e.getMessage().contains("not supported"), e.getMessage());
+        assertThrows(UnsupportedFeatureException.class,
+                () -> NpuStreamingChatModel.builder(npu).defaultRequestParameters(other));
     }
 }
