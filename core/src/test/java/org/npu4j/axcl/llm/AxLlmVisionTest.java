@@ -233,6 +233,19 @@ class AxLlmVisionTest {
         }
     }
 
+    @Test
+    void theHfTokenizerFindsThePlaceholdersToo() {
+        String mnn;
+        try (AxLlmModel m = open(tinyVl())) {
+            mnn = m.generate(ask(RED)).text();
+        }
+        LoadOptions hf = LoadOptions.DEFAULTS.withEmulator(true)
+                .withOption("axcl.tokenizer", tinyVl().resolve("tokenizer.json").toString());
+        try (LanguageModel m = LanguageModel.open(tinyVl(), hf)) {
+            assertEquals(mnn, m.generate(ask(RED)).text(), "tokenizer.json and the MNN file give other prompts");
+        }
+    }
+
     private static Path copy(Path from, Path to) throws IOException {
         Files.createDirectories(to);
         try (Stream<Path> files = Files.list(from)) {
