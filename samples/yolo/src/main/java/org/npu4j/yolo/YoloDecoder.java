@@ -129,7 +129,7 @@ public final class YoloDecoder {
      *
      * @param inputWidth  model input width, pixels
      * @param inputHeight model input height, pixels
-     * @param outputs     the model's outputs, in buffer order
+     * @param outputs     the model's outputs, in buffer order ({@link HeadTensor#index()} = position)
      * @param scores      whether class scores of split or concatenated heads are logits or probabilities
      * @throws IllegalArgumentException if the outputs are none of the supported arrangements, naming what
      *                                  was found and what was expected
@@ -182,7 +182,7 @@ public final class YoloDecoder {
                 if (box == null || cls == null || (gs.size() == 3) != (sum != null)) {
                     throw new IllegalArgumentException("stride " + e.getKey() + ": expected a box tensor of "
                             + 4 * REG_MAX + " channels, a class tensor and optionally a score-sum tensor of 1 channel,"
-                            + " got " + gs.stream().map(g -> outputs.get(indexOf(outputs, g.output())).toString()).toList());
+                            + " got " + gs.stream().map(g -> outputs.get(g.output()).toString()).toList());
                 }
                 k = Kind.DFL_SPLIT;
                 s = new Scale(e.getKey(), box, cls, 0, sum);
@@ -203,15 +203,6 @@ public final class YoloDecoder {
             throw new IllegalArgumentException("no YOLO head in " + outputs);
         }
         return new YoloDecoder(kind, scores, inputWidth, inputHeight, classes, scales, null, 0, false);
-    }
-
-    private static int indexOf(List<HeadTensor> outputs, int output) {
-        for (int i = 0; i < outputs.size(); i++) {
-            if (outputs.get(i).index() == output) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     private static YoloDecoder decoded(int inputWidth, int inputHeight, HeadTensor t) {
