@@ -1,5 +1,7 @@
 package org.npu4j.axcl.llm;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -20,8 +22,10 @@ import org.npu4j.axcl.AxclRuntime;
 import org.npu4j.llm.Capability;
 import org.npu4j.llm.ChatMessage;
 import org.npu4j.llm.ChatMl;
+
 import org.npu4j.llm.Completion;
 import org.npu4j.llm.GenerationTimings;
+import org.npu4j.llm.JinjaChatTemplate;
 import org.npu4j.llm.LanguageModel;
 import org.npu4j.llm.LlmRequest;
 import org.npu4j.llm.ModelInfo;
@@ -40,7 +44,9 @@ import org.npu4j.metrics.Stage;
  * package directory, or by {@link #open(AxLlmPackage, AxclRuntime.Options, Options)}.
  *
  * <h2>Generation</h2>
- * The conversation is rendered in ChatML ({@link ChatMl}; the package's {@code system_prompt} when the
+ * The conversation is rendered by the model's own chat template when its HF tokenizer directory has one
+ * ({@link JinjaChatTemplate}, {@code tokenizer_config.json}), else in ChatML ({@link ChatMl}); the
+ * package's {@code system_prompt} is used when the
  * request has no system message, thinking as the request, else the package, says), tokenized, and
  * compared with the token ids the KV cache holds: only the tokens after the common prefix are
  * prefilled ({@link Capability#KV_REUSE}; a shorter common prefix just rewinds the cache). Then tokens
@@ -82,6 +88,7 @@ public final class AxLlmModel implements LanguageModel {
     private final AxLlmPackage pkg;
     private final AxclRuntime runtime;
     private final LlmTokenizer tokenizer;
+    private final @Nullable JinjaChatTemplate chatTemplate;
     private final AxLlmEngine engine;
     private final Sampler sampler;
     private final ModelInfo info;
@@ -93,11 +100,12 @@ public final class AxLlmModel implements LanguageModel {
     private volatile @Nullable Run current;
     private volatile boolean closed;
 
-    private AxLlmModel(AxLlmPackage pkg, AxclRuntime runtime, LlmTokenizer tokenizer, AxLlmEngine engine, Options o,
-            String name) {
+    private AxLlmModel(AxLlmPackage pkg, AxclRuntime runtime, LlmTokenizer tokenizer,
+            @Nullable JinjaChatTemplate chatTemplate, AxLlmEngine engine, Options o, String name) {
         this.pkg = pkg;
         this.runtime = runtime;
         this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
         this.engine = engine;
         this.sampler = new Sampler(pkg.vocab());
         this.maxNewTokens = o.maxNewTokens();
@@ -113,7 +121,8 @@ public final class AxLlmModel implements LanguageModel {
                 EnumSet.of(Capability.TOOLS, Capability.THINKING, Capability.SEED, Capability.KV_REUSE),
                 "AXCL " + runtime.runtimeVersion().full() + (runtime.isEmulator() ? " (emulator)" : "") + ", "
                         + engine.layerCount + " layers, context " + engine.contextLength + ", prefill chunk "
-                        + engine.chunk + ", prefill history " + caps + ", KV " + o.kvStrategy());
+                        + engine.chunk + ", prefill history " + caps + ", KV " + o.kvStrategy() + ", chat template "
+                        + (chatTemplate != null ? "tokenizer_config.json" : "ChatML"));
     }
 
     /**
@@ -131,6 +140,7 @@ public final class AxLlmModel implements LanguageModel {
         LlmTokenizer tok = null;
         AxLlmEngine eng = null;
         try {
+            JinjaChatTemplate template = chatTemplateOf(pkg.tokenizer());
             tok = LlmTokenizer.open(pkg.tokenizer());
             AxDevice dev = options.deviceId() < 0 ? rt.device() : rt.device(options.deviceId());
             eng = new AxLlmEngine(dev, pkg, options.kvStrategy().equals("bind") ? AxLlmEngine.KvStrategy.BIND
@@ -139,7 +149,7 @@ public final class AxLlmModel implements LanguageModel {
                 throw new IllegalArgumentException(pkg.tokenizer() + " (url_tokenizer_model): " + tok.size()
                         + " tokens, more than tokens_embed_num " + pkg.vocab());
             }
-            return new AxLlmModel(pkg, rt, tok, eng, options, options.name() != null ? options.name() : pkg.modelName());
+            return new AxLlmModel(pkg, rt, tok, template, eng, options, options.name() != null ? options.name() : pkg.modelName());
         } catch (RuntimeException e) {
             if (eng != null) {
                 eng.close();
@@ -150,6 +160,16 @@ public final class AxLlmModel implements LanguageModel {
             rt.close();
             throw e;
         }
+    }
+
+    /**
+     * The model's own chat template: the {@code chat_template} of the {@code tokenizer_config.json} beside
+     * a HF tokenizer (older packages), or null (the current packages' MNN tokenizer: ChatML).
+     */
+    private static @Nullable JinjaChatTemplate chatTemplateOf(Path tokenizer) {
+        Path dir = Files.isDirectory(tokenizer) ? tokenizer : tokenizer.toAbsolutePath().getParent();
+        Path config = dir == null ? null : dir.resolve("tokenizer_config.json");
+        return config != null && Files.isRegularFile(config) ? JinjaChatTemplate.fromTokenizerConfig(config) : null;
     }
 
     /** The package this model runs. */
@@ -368,7 +388,8 @@ public final class AxLlmModel implements LanguageModel {
             ms = with;
         }
         boolean thinking = r.thinking() != null ? r.thinking() : pkg.thinking() == null || pkg.thinking();
-        return ChatMl.render(ms, r.tools(), thinking);
+        return chatTemplate != null ? chatTemplate.render(ms, r.tools(), thinking, true)
+                : ChatMl.render(ms, r.tools(), thinking);
     }
 
     /** One request, executed on the worker thread. */
