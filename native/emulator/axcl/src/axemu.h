@@ -226,7 +226,8 @@ typedef enum {
     AX_COMPUTE_HASH,
     AX_COMPUTE_YOLO,
     AX_COMPUTE_AXLLM_LAYER, /* axllm_model.c */
-    AX_COMPUTE_AXLLM_POST
+    AX_COMPUTE_AXLLM_POST,
+    AX_COMPUTE_AXLLM_VISION /* axllm_vision.c */
 } ax_compute;
 typedef enum { AX_YOLO_DFL_SPLIT, AX_YOLO_DFL_CONCAT, AX_YOLO_DECODED } ax_yolo_head;
 
@@ -259,6 +260,7 @@ struct ax_desc {
     int classes, reg_max;
     ax_yolo_head head;
     int llm_layer, llm_special_base; /* axllm_layer / axllm_post parameters */
+    int vision_patch, vision_merge;  /* axllm_vision parameters (14, 2) */
     int ngroups;
     struct ax_group groups[AX_MAX_GROUPS];
     int nin, nout;
@@ -326,6 +328,9 @@ int ax_axllm_layer_run(const struct ax_desc *d, int group, const uint8_t *const 
                        size_t whylen);
 int ax_axllm_post_check(const struct ax_desc *d, char *why, size_t whylen);
 int ax_axllm_post_run(const struct ax_desc *d, const uint8_t *const *in, uint8_t *const *out);
+/* The emulated vision encoder of the VLM packages (axllm_vision.c). */
+int ax_axllm_vision_check(const struct ax_desc *d, char *why, size_t whylen);
+int ax_axllm_vision_run(const struct ax_desc *d, const uint8_t *const *in, uint8_t *const *out);
 /* True when name is the tensor's name, or its NAME_<g> spelling for a group g that uses it. */
 bool ax_tensor_named(const struct ax_tensor *t, int ngroups, const char *name);
 

@@ -129,6 +129,9 @@ enum {
 #define AXLLM_MIN_KV 48
 #define AXLLM_CORE_LAYERS 3
 
+/* The toy model's 32-bit integer hash (a bijective mixer; axllm_model.c). */
+uint32_t axllm_mix32(uint32_t x);
+
 /* The next token the toy model predicts from the last position's hidden
  * state (axllm_model.c); used by the post model. */
 int axllm_next_token(const float *lanes, int special_base, int vocab_rows);

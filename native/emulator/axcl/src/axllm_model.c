@@ -70,7 +70,7 @@ static void put_pos(float *l, int p) {
     l[1] = (float)(p % 64);
 }
 
-static uint32_t mix32(uint32_t x) {
+uint32_t axllm_mix32(uint32_t x) {
     x ^= x >> 16;
     x *= 0x7FEB352Du;
     x ^= x >> 15;
@@ -83,7 +83,7 @@ static uint32_t lanes_hash(const float *l, int n, uint32_t h) {
     for (int i = 0; i < n; i++) {
         uint32_t b;
         memcpy(&b, &l[i], sizeof b);
-        h = mix32(h ^ b) + 0x9E3779B9u;
+        h = axllm_mix32(h ^ b) + 0x9E3779B9u;
     }
     return h;
 }
@@ -149,7 +149,7 @@ static float deep_freq(int layer) {
 
 /* Per-layer hash feature of a token for the DEEP heads, k/16 in [-1, 1). */
 static float deep_feature(const float *x, int layer, int m) {
-    uint32_t h = mix32((uint32_t)digits3(x + AXLLM_L_ID) * 0x9E3779B1u ^ (uint32_t)(layer * 8 + m) * 0x85EBCA6Bu);
+    uint32_t h = axllm_mix32((uint32_t)digits3(x + AXLLM_L_ID) * 0x9E3779B1u ^ (uint32_t)(layer * 8 + m) * 0x85EBCA6Bu);
     return (float)((int)(h & 31) - 16) / 16.0f;
 }
 
@@ -542,7 +542,7 @@ int axllm_next_token(const float *x, int sb, int rows) {
         if (cur == axllm_tok(".")) {
             return im_end;
         }
-        return grammar(cur, pq, 12, mix32(deep ^ (uint32_t)pq));
+        return grammar(cur, pq, 12, axllm_mix32(deep ^ (uint32_t)pq));
     }
     if (!c_found) { /* thinking */
         static const char *const OPENER[] = {"Okay", ",", " the", " user", " asks", " about"};
@@ -565,7 +565,7 @@ int axllm_next_token(const float *x, int sb, int rows) {
         if (cur == axllm_tok("\n")) {
             return sb + AXLLM_SP_THINK_END;
         }
-        return grammar(cur, j - 8, think_budget, mix32(deep ^ (uint32_t)j * 0x9E3779B1u));
+        return grammar(cur, j - 8, think_budget, axllm_mix32(deep ^ (uint32_t)j * 0x9E3779B1u));
     }
     int i = pq - pc - 1; /* index of the next body token after "</think>\n\n" */
     if (i < 0) {
@@ -599,7 +599,7 @@ int axllm_next_token(const float *x, int sb, int rows) {
     if (cur == axllm_tok(".")) {
         return im_end;
     }
-    return grammar(cur, i, answer_budget, mix32(deep ^ (uint32_t)i * 0x85EBCA6Bu));
+    return grammar(cur, i, answer_budget, axllm_mix32(deep ^ (uint32_t)i * 0x85EBCA6Bu));
 }
 
 int ax_axllm_post_check(const struct ax_desc *d, char *why, size_t whylen) {
@@ -627,7 +627,7 @@ int ax_axllm_post_run(const struct ax_desc *d, const uint8_t *const *in, uint8_t
     int next = axllm_next_token(x, d->llm_special_base, rows);
     uint16_t *logits = (uint16_t *)out[0];
     for (int t = 0; t < rows; t++) {
-        logits[t] = emu_float_to_bf16(-8.0f + (float)(mix32((uint32_t)t) >> 28) / 8.0f);
+        logits[t] = emu_float_to_bf16(-8.0f + (float)(axllm_mix32((uint32_t)t) >> 28) / 8.0f);
     }
     if (next >= 0 && next < rows) {
         logits[next] = emu_float_to_bf16(16.0f);

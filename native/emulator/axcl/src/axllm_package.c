@@ -34,6 +34,12 @@ struct llm_profile {
     const char *layer_usage, *post_usage;
     /* ms: decode layer, prefill layer (per chunk), post; default / tuned / native */
     double decode_ms[3], prefill_ms[3], post_ms[3];
+    const char *tokenizer_type; /* NULL: Qwen3 */
+    /* VLM: a vision encoder of vision_size x vision_size pixels (0: none) */
+    const char *vlm_type;
+    int vision_size, vision_patch, vision_merge;
+    const char *vision_usage;
+    double vision_ms[3];
 };
 
 /* Qwen3-0.6B as Axera's current HF package (shared/facts/axllm.md); times
@@ -66,6 +72,35 @@ static const struct llm_profile PROFILES[] = {
         .decode_ms = {0.2, 0.18, 0.15},
         .prefill_ms = {0.6, 0.5, 0.3},
         .post_ms = {0.3, 0.3, 0.25},
+    },
+    /* The tiny toy LLM (context 1023 and P 128, as the Qwen2.5-0.5B build of
+     * shared/facts/axllm.md, so 256 image tokens fit) with a Qwen2.5-VL-style
+     * vision encoder: 448 x 448 uint8 NHWC in, (448 / 14 / 2)^2 = 256 bf16
+     * rows of the hidden size out (axllm_vision.c). config.json carries the
+     * VLM keys of ax-llm's docs/configuration.md. Encoder time: no AX650N
+     * figure for a Qwen-VL encoder is in the facts; 454 ms is the published
+     * cost of image preprocessing plus the 448 x 448 vision encoder of
+     * AXERA-TECH/MiniCPM-V-4.6 on an AX650 (its README: image-prompt TTFT
+     * 729.89 ms minus text-prompt TTFT 275.88 ms, both one 128-token prefill
+     * chunk), used for all three profiles. */
+    {
+        .name = "tiny-vl",
+        .model_name = "tiny toy VLM (npu4j emulator package)",
+        .arch = "tiny_vl",
+        .layers = 4, .hidden = 128, .kv = 64,
+        .capacity = 1023, .chunk = 128,
+        .ncaps = 5, .caps = {0, 128, 256, 384, 512},
+        .rows = 0, .special_base = 0,
+        .suffixed = false,
+        .layer_usage = "sys=64K cmm=512K", .post_usage = "sys=64K cmm=512K",
+        .decode_ms = {0.2, 0.18, 0.15},
+        .prefill_ms = {1.2, 1.0, 0.6},
+        .post_ms = {0.3, 0.3, 0.25},
+        .tokenizer_type = "Qwen2_5",
+        .vlm_type = "Qwen2_5VL",
+        .vision_size = 448, .vision_patch = 14, .vision_merge = 2,
+        .vision_usage = "sys=1M cmm=8M",
+        .vision_ms = {454, 454, 454},
     },
 };
 
@@ -198,6 +233,36 @@ static int write_post(const struct llm_profile *p, const char *path, int special
     return fclose(f) != 0 || bad ? -1 : 0;
 }
 
+static void vision_file(const struct llm_profile *p, char *name, size_t n) {
+    snprintf(name, n, "%s_vision_%d.axmodel", p->arch, p->vision_size);
+}
+
+static int write_vision(const struct llm_profile *p, const char *path) {
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        return -1;
+    }
+    int S = p->vision_size, B = p->vision_patch * p->vision_merge, T = (S / B) * (S / B);
+    fprintf(f, "npu4j-emulator-model axcl 1\n");
+    fprintf(f, "# Emulated %s vision encoder: a deterministic toy, not a trained vision tower (npu4j AXCL\n",
+            p->vlm_type);
+    fprintf(f, "# emulator, README.md \"Emulated LLM packages\"). uint8 NHWC RGB %dx%d in; %d bf16 rows of the\n", S, S,
+            T);
+    fprintf(f, "# LLM's hidden size %d out (patch %d, %dx%d patches merged per token), each from its own\n",
+            p->hidden, p->vision_patch, p->vision_merge, p->vision_merge);
+    fprintf(f, "# %dx%d pixel block. Time: see axllm_package.c (the 448x448 encoder of MiniCPM-V-4.6 on AX650).\n",
+            B, B);
+    fprintf(f, "name %s vision encoder (npu4j emulator)\n", p->arch);
+    fprintf(f, "compiler npu4j emulator descriptor v1 (ax-llm package)\nmodel_type 3core\nusage %s\n", p->vision_usage);
+    fprintf(f, "time_ms default=%g tuned=%g native=%g\n", p->vision_ms[0], p->vision_ms[1], p->vision_ms[2]);
+    fprintf(f, "max_batch 1\n");
+    fprintf(f, "compute axllm_vision patch=%d merge=%d\n", p->vision_patch, p->vision_merge);
+    fprintf(f, "input hidden_states uint8 nhwc 1x%dx%dx3\n", S, S);
+    fprintf(f, "output image_embeds bf16 none 1x%dx%d\n", T, p->hidden);
+    bool bad = ferror(f);
+    return fclose(f) != 0 || bad ? -1 : 0;
+}
+
 static uint32_t xorshift(uint32_t *s) {
     uint32_t x = *s;
     x ^= x << 13;
@@ -251,7 +316,7 @@ static int write_config(const struct llm_profile *p, const char *path, int rows)
     }
     fprintf(f, "{\n");
     fprintf(f, "  \"model_name\": \"%s\",\n", p->model_name);
-    fprintf(f, "  \"tokenizer_type\": \"Qwen3\",\n");
+    fprintf(f, "  \"tokenizer_type\": \"%s\",\n", p->tokenizer_type ? p->tokenizer_type : "Qwen3");
     fprintf(f, "  \"url_tokenizer_model\": \"%s_tokenizer.txt\",\n", p->arch);
     fprintf(f, "  \"template_filename_axmodel\": \"%s_p%d_l%%d_together.axmodel\",\n", p->arch, p->chunk);
     fprintf(f, "  \"axmodel_num\": %d,\n", p->layers);
@@ -262,7 +327,17 @@ static int write_config(const struct llm_profile *p, const char *path, int rows)
     fprintf(f, "  \"system_prompt\": \"You are a helpful assistant.\",\n");
     fprintf(f, "  \"post_config_path\": \"post_config.json\",\n");
     fprintf(f, "  \"use_mmap_load_embed\": true,\n");
-    fprintf(f, "  \"enable_thinking\": true,\n");
+    if (p->vision_size > 0) {
+        char enc[128];
+        vision_file(p, enc, sizeof enc);
+        fprintf(f, "  \"vlm_type\": \"%s\",\n", p->vlm_type);
+        fprintf(f, "  \"filename_image_encoder_axmodel\": \"%s\",\n", enc);
+        fprintf(f, "  \"vision_width\": %d,\n  \"vision_height\": %d,\n", p->vision_size, p->vision_size);
+        fprintf(f, "  \"vision_patch_size\": %d,\n  \"vision_temporal_patch_size\": 2,\n", p->vision_patch);
+        fprintf(f, "  \"vision_spatial_merge_size\": %d,\n", p->vision_merge);
+    } else {
+        fprintf(f, "  \"enable_thinking\": true,\n");
+    }
     fprintf(f, "  \"bos\": false,\n  \"eos\": false,\n");
     fprintf(f, "  \"devices\": [0],\n");
     fprintf(f, "  \"npu4j_emulator\": \"emulated package written by the npu4j AXCL emulator (profile %s): a toy"
@@ -293,7 +368,7 @@ AX_EXPORT int npu4j_emu_axllm_write_package(const char *dir, const char *profile
     }
     const struct llm_profile *p = profile_find(profile);
     if (!p) {
-        return fail("npu4j_emu_axllm_write_package: unknown profile \"%s\" (expected qwen3-0.6b or tiny)%s", profile, "");
+        return fail("npu4j_emu_axllm_write_package: unknown profile \"%s\" (expected qwen3-0.6b, tiny or tiny-vl)%s", profile, "");
     }
     if (!axllm_vocab()) {
         return fail("npu4j_emu_axllm_write_package: out of memory building the vocabulary%s%s", "", "");
@@ -359,6 +434,15 @@ AX_EXPORT int npu4j_emu_axllm_write_package(const char *dir, const char *profile
         }
         if (rc != 0) {
             fail("npu4j_emu_axllm_write_package: cannot write %s: %s", path, strerror(errno ? errno : EIO));
+        }
+        free(path);
+    }
+    if (rc == 0 && p->vision_size > 0) {
+        vision_file(p, name, sizeof name);
+        char *path = join(dir, name);
+        rc = path ? write_vision(p, path) : -1;
+        if (rc != 0) {
+            fail("npu4j_emu_axllm_write_package: cannot write %s: %s", path ? path : name, strerror(errno ? errno : EIO));
         }
         free(path);
     }

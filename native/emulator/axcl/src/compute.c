@@ -412,6 +412,7 @@ int ax_compute_check(const struct ax_desc *d, char *why, size_t whylen) {
     case AX_COMPUTE_YOLO: return check_yolo(d, why, whylen);
     case AX_COMPUTE_AXLLM_LAYER: return ax_axllm_layer_check(d, why, whylen);
     case AX_COMPUTE_AXLLM_POST: return ax_axllm_post_check(d, why, whylen);
+    case AX_COMPUTE_AXLLM_VISION: return ax_axllm_vision_check(d, why, whylen);
     }
     return -1;
 }
@@ -457,6 +458,12 @@ int ax_compute_run(const struct ax_desc *d, int group, uint32_t batch, const uin
             return -1;
         }
         return ax_axllm_post_run(d, in, out);
+    case AX_COMPUTE_AXLLM_VISION:
+        if (batch != 1) {
+            snprintf(why, whylen, "compute axllm_vision runs at batch 1");
+            return -1;
+        }
+        return ax_axllm_vision_run(d, in, out);
     }
     snprintf(why, whylen, "unknown compute kind");
     return -1;

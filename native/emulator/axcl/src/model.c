@@ -351,8 +351,12 @@ static int parse_compute(struct ax_desc *d, char **w, int n, char *why, size_t w
         d->compute = AX_COMPUTE_AXLLM_LAYER;
     } else if (strcmp(w[1], "axllm_post") == 0) {
         d->compute = AX_COMPUTE_AXLLM_POST;
+    } else if (strcmp(w[1], "axllm_vision") == 0) {
+        d->compute = AX_COMPUTE_AXLLM_VISION;
     } else {
-        snprintf(why, whylen, "line %d: unknown compute kind \"%s\" (identity, affine, hash, yolo, axllm_layer, axllm_post)",
+        snprintf(why, whylen,
+                 "line %d: unknown compute kind \"%s\" (identity, affine, hash, yolo, axllm_layer, axllm_post,"
+                 " axllm_vision)",
                  line, w[1]);
         return -1;
     }
@@ -375,6 +379,12 @@ static int parse_compute(struct ax_desc *d, char **w, int n, char *why, size_t w
         } else if ((v = kv(w[i], "layer"))) {
             bad = parse_int(v, 0, 4096, &l);
             d->llm_layer = (int)l;
+        } else if ((v = kv(w[i], "patch"))) {
+            bad = parse_int(v, 1, 1024, &l);
+            d->vision_patch = (int)l;
+        } else if ((v = kv(w[i], "merge"))) {
+            bad = parse_int(v, 1, 16, &l);
+            d->vision_merge = (int)l;
         } else if ((v = kv(w[i], "special_base"))) {
             bad = parse_int(v, 0, 100000000, &l);
             d->llm_special_base = (int)l;
@@ -444,6 +454,8 @@ axclError ax_desc_parse(const char *text, size_t len, struct ax_desc **out, char
     d->scale = 1.0;
     d->classes = 80;
     d->reg_max = 16;
+    d->vision_patch = 14;
+    d->vision_merge = 2;
     for (int p = 0; p < AX_PROFILE_COUNT; p++) {
         d->time_ms[p] = -1;
         for (int g = 0; g < AX_MAX_GROUPS; g++) {

@@ -54,7 +54,11 @@
 #define E_ENG_INDEX ((axclError)0x80300781)
 #define E_ENG_NULL ((axclError)0x80300702)
 
+/* A shipped descriptor under models/, or an absolute path as it is. */
 static inline const char *model_path(const char *name) {
+    if (name[0] == '/') {
+        return name;
+    }
     static char buf[4][1024];
     static int next;
     char *b = buf[next++ % 4];

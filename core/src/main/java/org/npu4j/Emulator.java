@@ -129,7 +129,7 @@ public final class Emulator {
     }
 
     /** Profiles of {@link #axllmPackage(String)}. */
-    public static final List<String> AXLLM_PROFILES = List.of("qwen3-0.6b", "tiny");
+    public static final List<String> AXLLM_PROFILES = List.of("qwen3-0.6b", "tiny", "tiny-vl");
 
     /**
      * An emulated AX650N LLM package (Axera's ax-llm G3 layout: {@code config.json}, one
@@ -145,7 +145,9 @@ public final class Emulator {
      * @param profile {@code "qwen3-0.6b"} (Qwen3-0.6B shapes: 28 layers, hidden 1024, vocab 151936,
      *                context 2559, prefill chunk 128; about 311 MB, written in a few seconds) or
      *                {@code "tiny"} (4 layers, hidden 128, context 255, chunk 16; prefill tensor names
-     *                spelled {@code NAME_<group>}; under 1 MB)
+     *                spelled {@code NAME_<group>}; under 1 MB) or {@code "tiny-vl"} (the tiny model at
+     *                context 1023, chunk 128, with a Qwen2.5-VL-style vision encoder: 448 × 448 uint8 NHWC
+     *                in, 256 bf16 rows of hidden 128 out; {@code config.json} with the VLM keys; under 2 MB)
      * @return the package directory
      * @throws NpuException for an unknown profile, or when the emulator cannot write the package
      */

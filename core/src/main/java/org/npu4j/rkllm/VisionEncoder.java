@@ -3,6 +3,7 @@ package org.npu4j.rkllm;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.npu4j.internal.ImageLetterbox;
 import org.npu4j.llm.ImageData;
 import org.npu4j.rknn.RknnModel;
 import org.npu4j.rknn.TensorAttr;
@@ -192,52 +193,7 @@ public final class VisionEncoder implements AutoCloseable {
      * {@code side x side}: packed RGB bytes, NHWC.
      */
     static byte[] letterbox(ImageData image, int side) {
-        int w = image.width();
-        int h = image.height();
-        int sq = Math.max(w, h);
-        int ox = (sq - w) / 2;
-        int oy = (sq - h) / 2;
-        byte[] src = image.rgb();
-        byte[] dst = new byte[side * side * 3];
-        double scale = (double) sq / side;
-        for (int y = 0; y < side; y++) {
-            double sy = (y + 0.5) * scale - 0.5;
-            for (int x = 0; x < side; x++) {
-                double sx = (x + 0.5) * scale - 0.5;
-                for (int c = 0; c < 3; c++) {
-                    dst[(y * side + x) * 3 + c] = (byte) Math.round(bilinear(src, w, h, sq, ox, oy, sx, sy, c));
-                }
-            }
-        }
-        return dst;
-    }
-
-    /** One channel at a fractional position of the padded square (edges clamped; outside the image: grey). */
-    private static double bilinear(byte[] src, int w, int h, int sq, int ox, int oy, double sx, double sy, int c) {
-        int x0 = (int) Math.floor(sx);
-        int y0 = (int) Math.floor(sy);
-        double fx = sx - x0;
-        double fy = sy - y0;
-        int xa = clamp(x0, sq) - ox;
-        int xb = clamp(x0 + 1, sq) - ox;
-        int ya = clamp(y0, sq) - oy;
-        int yb = clamp(y0 + 1, sq) - oy;
-        double a = at(src, w, h, xa, ya, c);
-        double b = at(src, w, h, xb, ya, c);
-        double d = at(src, w, h, xa, yb, c);
-        double e = at(src, w, h, xb, yb, c);
-        return (a * (1 - fx) + b * fx) * (1 - fy) + (d * (1 - fx) + e * fx) * fy;
-    }
-
-    private static int clamp(int v, int n) {
-        return Math.max(0, Math.min(n - 1, v));
-    }
-
-    private static int at(byte[] src, int w, int h, int x, int y, int c) {
-        if (x < 0 || y < 0 || x >= w || y >= h) {
-            return PAD & 0xff;
-        }
-        return src[(y * w + x) * 3 + c] & 0xff;
+        return ImageLetterbox.rgb(image, side, side, PAD);
     }
 
     /** Closes the RKNN model. Idempotent. */

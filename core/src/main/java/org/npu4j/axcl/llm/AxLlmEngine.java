@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.npu4j.axcl.AxBinding;
 import org.npu4j.axcl.AxDevice;
 import org.npu4j.axcl.AxDeviceBuffer;
@@ -284,6 +285,11 @@ final class AxLlmEngine implements AutoCloseable {
         }
     }
 
+    /** The hidden size H: values per embedding row. */
+    int hidden() {
+        return hidden;
+    }
+
     /** Tokens in the KV cache. */
     int position() {
         return pos;
@@ -301,14 +307,30 @@ final class AxLlmEngine implements AutoCloseable {
     }
 
     /**
+     * Rows that stand in for the embedding-table rows of some prompt positions: the vision encoder's bf16
+     * rows written over the {@code <|image_pad|>} placeholders.
+     *
+     * @param rows  bf16 rows of the hidden size, packed
+     * @param rowOf for each prompt position, the row of {@code rows} it takes, or -1 for the table row of
+     *              its token id
+     */
+    record Rows(MemorySegment rows, int[] rowOf) {}
+
+    /** {@link #prefill(int[], int, int, Rows)} from the embedding table only. */
+    void prefill(int[] ids, int from, int to) {
+        prefill(ids, from, to, null);
+    }
+
+    /**
      * Prefills {@code ids[from, to)} after the cached tokens, in chunks of P with the smallest group
      * whose history capacity holds each chunk's history; a history beyond every group's capacity is
-     * prefilled through the decode group one token at a time. Leaves the logits of the last token in
-     * {@link #logits()}.
+     * prefilled through the decode group one token at a time. Position {@code i} takes row
+     * {@code rows.rowOf[i]} of {@code rows} when that is not -1, else the embedding-table row of
+     * {@code ids[i]}. Leaves the logits of the last token in {@link #logits()}.
      *
      * @throws IllegalArgumentException if the tokens do not fit the context
      */
-    void prefill(int[] ids, int from, int to) {
+    void prefill(int[] ids, int from, int to, @Nullable Rows rows) {
         if (to <= from) {
             throw new IllegalArgumentException("nothing to prefill");
         }
@@ -322,11 +344,12 @@ final class AxLlmEngine implements AutoCloseable {
             int g = groupFor(pos);
             if (g < 0) {
                 for (; i < to; i++) {
-                    decode(ids[i]);
+                    int r = rows == null ? -1 : rows.rowOf()[i];
+                    decodeRow(r < 0 ? embeddings : rows.rows(), r < 0 ? ids[i] * rowBytes : r * rowBytes);
                 }
                 return;
             }
-            prefillChunk(ids, i, m, g);
+            prefillChunk(ids, i, m, g, rows);
             i += m;
             if (i == to) {
                 post.setInput(0, hidPf[layerCount % 2], (m - 1) * rowBytes);
@@ -347,13 +370,18 @@ final class AxLlmEngine implements AutoCloseable {
         return best;
     }
 
-    private void prefillChunk(int[] ids, int from, int m, int g) {
+    private void prefillChunk(int[] ids, int from, int m, int g, @Nullable Rows rows) {
         int h = pos;
         int cap = caps[g];
         int cols = cap + chunk;
         hostEmb.fill((byte) 0);
         for (int j = 0; j < m; j++) {
-            MemorySegment.copy(embeddings, ids[from + j] * rowBytes, hostEmb, j * rowBytes, rowBytes);
+            int r = rows == null ? -1 : rows.rowOf()[from + j];
+            if (r < 0) {
+                MemorySegment.copy(embeddings, ids[from + j] * rowBytes, hostEmb, j * rowBytes, rowBytes);
+            } else {
+                MemorySegment.copy(rows.rows(), r * rowBytes, hostEmb, j * rowBytes, rowBytes);
+            }
         }
         for (int j = 0; j < chunk; j++) {
             hostIdx.setAtIndex(ValueLayout.JAVA_INT, j, h + j);
@@ -383,12 +411,17 @@ final class AxLlmEngine implements AutoCloseable {
      * @throws IllegalArgumentException if the context is full
      */
     void decode(int token) {
+        decodeRow(embeddings, token * rowBytes);
+    }
+
+    /** {@link #decode(int)} of the bf16 row at {@code offset} of {@code src}. */
+    private void decodeRow(MemorySegment src, long offset) {
         if (pos >= contextLength) {
             throw new IllegalArgumentException("the context is full: " + pos + " tokens, the model's context is "
                     + contextLength);
         }
         int p = pos;
-        hidDec[0].write(0, embeddings.asSlice(token * rowBytes, rowBytes));
+        hidDec[0].write(0, src.asSlice(offset, rowBytes));
         hostIdx4.set(ValueLayout.JAVA_INT, 0, p);
         idxDec.write(0, hostIdx4);
         if (maskZeroCols < p) {

@@ -1,7 +1,12 @@
 package org.npu4j.axcl.llm;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -22,9 +27,9 @@ import org.npu4j.axcl.AxclRuntime;
 import org.npu4j.llm.Capability;
 import org.npu4j.llm.ChatMessage;
 import org.npu4j.llm.ChatMl;
-
 import org.npu4j.llm.Completion;
 import org.npu4j.llm.GenerationTimings;
+import org.npu4j.llm.ImageData;
 import org.npu4j.llm.JinjaChatTemplate;
 import org.npu4j.llm.LanguageModel;
 import org.npu4j.llm.LlmRequest;
@@ -54,6 +59,18 @@ import org.npu4j.metrics.Stage;
  * request) and decoded one by one until a stop id of the tokenizer, the token limit or the context
  * length ({@link #contextLength()}). A prompt that does not fit the context is an
  * {@link IllegalArgumentException} naming both sizes; nothing is run.
+ *
+ * <h2>Images</h2>
+ * A package with a vision encoder ({@link AxLlmPackage#vision()}; {@link Capability#IMAGES}) takes the
+ * images of user messages: each becomes {@code <|vision_start|>}, T × {@code <|image_pad|>},
+ * {@code <|vision_end|>} before the message's text (ax-llm's Qwen-VL template), and the encoder's T bf16
+ * rows ({@link AxVisionEncoder}: letterboxed image, one run on the card) are written over the
+ * placeholder rows of the prefill ({@code shared/facts/axllm.md}, "VLM"). T and the row width come from
+ * the encoder's tensor info, checked against the hidden size at load. The KV cache is keyed by the
+ * images' pixels as well as the token ids: a conversation that shows another image at a placeholder is
+ * another conversation from there on, and an image the cache already holds is not encoded again. A
+ * package without an encoder refuses messages with images ({@link IllegalArgumentException}), and so
+ * does a text that holds placeholder tokens of its own; both before anything runs.
  *
  * <h2>Threading</h2>
  * Thread-safe. Every AXCL call runs on the model's own platform thread ({@code npu4j-axcl-llm}), which
@@ -90,39 +107,62 @@ public final class AxLlmModel implements LanguageModel {
     private final LlmTokenizer tokenizer;
     private final @Nullable JinjaChatTemplate chatTemplate;
     private final AxLlmEngine engine;
+    static final String VISION_START = "<|vision_start|>";
+    static final String VISION_END = "<|vision_end|>";
+    static final String IMAGE_PAD = "<|image_pad|>";
+
     private final Sampler sampler;
     private final ModelInfo info;
     private final int maxNewTokens;
     private final LatencyRecorder latency;
     private final ExecutorService worker;
-    /** Token ids in the KV cache, [0, engine.position()); touched on the worker only. */
-    private final int[] cached;
+    /** The vision encoder, or null for a text-only package. */
+    private final @Nullable AxVisionEncoder vision;
+    /** Token ids of {@code <|vision_start|>} and {@code <|image_pad|>} (-1 without a vision encoder). */
+    private final int visionStart;
+    private final int imagePad;
+    /**
+     * What the KV cache holds, [0, engine.position()): token ids (>= 0), and for image tokens a negative
+     * key of the image's pixels and the token's index in it ({@link #imageKey}). Touched on the worker only.
+     */
+    private final long[] cached;
     private volatile @Nullable Run current;
     private volatile boolean closed;
 
     private AxLlmModel(AxLlmPackage pkg, AxclRuntime runtime, LlmTokenizer tokenizer,
-            @Nullable JinjaChatTemplate chatTemplate, AxLlmEngine engine, Options o, String name) {
+            @Nullable JinjaChatTemplate chatTemplate, AxLlmEngine engine, @Nullable AxVisionEncoder vision, Options o,
+            String name) {
         this.pkg = pkg;
         this.runtime = runtime;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
         this.engine = engine;
+        this.vision = vision;
+        this.visionStart = vision == null ? -1 : singleToken(tokenizer, VISION_START);
+        this.imagePad = vision == null ? -1 : singleToken(tokenizer, IMAGE_PAD);
         this.sampler = new Sampler(pkg.vocab());
         this.maxNewTokens = o.maxNewTokens();
         this.latency = new LatencyRecorder(name);
-        this.cached = new int[engine.contextLength];
+        this.cached = new long[engine.contextLength];
         this.worker = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("npu4j-axcl-llm").unstarted(r));
         StringBuilder caps = new StringBuilder();
         for (int g = 1; g < engine.caps.length; g++) {
             caps.append(g == 1 ? "" : "/").append(engine.caps[g]);
         }
+        EnumSet<Capability> capabilities = EnumSet.of(Capability.TOOLS, Capability.THINKING, Capability.SEED,
+                Capability.KV_REUSE);
+        if (vision != null) {
+            capabilities.add(Capability.IMAGES);
+        }
         this.info = new ModelInfo(name, "axcl", runtime.runtimeVersion().full(), runtime.isEmulator(), pkg.dir(),
-                engine.contextLength, pkg.vocab(), engine.memoryBytes(),
-                EnumSet.of(Capability.TOOLS, Capability.THINKING, Capability.SEED, Capability.KV_REUSE),
+                engine.contextLength, pkg.vocab(), engine.memoryBytes() + (vision == null ? 0 : vision.memoryBytes()),
+                capabilities,
                 "AXCL " + runtime.runtimeVersion().full() + (runtime.isEmulator() ? " (emulator)" : "") + ", "
                         + engine.layerCount + " layers, context " + engine.contextLength + ", prefill chunk "
                         + engine.chunk + ", prefill history " + caps + ", KV " + o.kvStrategy() + ", chat template "
-                        + (chatTemplate != null ? "tokenizer_config.json" : "ChatML"));
+                        + (chatTemplate != null ? "tokenizer_config.json" : "ChatML")
+                        + (vision == null ? "" : ", vision encoder " + vision.width() + "x" + vision.height() + " -> "
+                                + vision.tokens() + " x " + vision.embedSize()));
     }
 
     /**
@@ -131,7 +171,9 @@ public final class AxLlmModel implements LanguageModel {
      * is released.
      *
      * @throws IllegalArgumentException naming the file and the key when the package's tensors disagree with
-     *                                  its description, or the tokenizer is of another format
+     *                                  its description (e.g. a vision encoder whose rows are not of the
+     *                                  hidden size), or the tokenizer is of another format or lacks the
+     *                                  image placeholder tokens a VLM package needs
      * @throws org.npu4j.NpuException   if the runtime or a model fails to load
      */
     public static AxLlmModel open(AxLlmPackage pkg, AxclRuntime.Options runtimeOptions, Options options) {
@@ -139,6 +181,7 @@ public final class AxLlmModel implements LanguageModel {
         AxclRuntime rt = AxclRuntime.acquire(runtimeOptions);
         LlmTokenizer tok = null;
         AxLlmEngine eng = null;
+        AxVisionEncoder vis = null;
         try {
             JinjaChatTemplate template = chatTemplateOf(pkg.tokenizer());
             tok = LlmTokenizer.open(pkg.tokenizer());
@@ -149,8 +192,15 @@ public final class AxLlmModel implements LanguageModel {
                 throw new IllegalArgumentException(pkg.tokenizer() + " (url_tokenizer_model): " + tok.size()
                         + " tokens, more than tokens_embed_num " + pkg.vocab());
             }
-            return new AxLlmModel(pkg, rt, tok, template, eng, options, options.name() != null ? options.name() : pkg.modelName());
+            if (pkg.vision() != null) {
+                vis = new AxVisionEncoder(dev, pkg.vision(), pkg.hidden());
+            }
+            return new AxLlmModel(pkg, rt, tok, template, eng, vis, options, options.name() != null ? options.name()
+                    : pkg.modelName());
         } catch (RuntimeException e) {
+            if (vis != null) {
+                vis.close();
+            }
             if (eng != null) {
                 eng.close();
             }
@@ -235,11 +285,13 @@ public final class AxLlmModel implements LanguageModel {
         if (closed) {
             throw new IllegalStateException(info.name() + " is closed");
         }
-        for (ChatMessage m : request.messages()) {
-            if (!m.images().isEmpty()) {
-                throw new IllegalArgumentException(info.name() + ": a message carries " + m.images().size()
-                        + " image(s), but the AX650N runner has no vision encoder (images are not supported on AXCL"
-                        + " yet; expected text-only messages)");
+        if (vision == null) {
+            for (ChatMessage m : request.messages()) {
+                if (!m.images().isEmpty()) {
+                    throw new IllegalArgumentException(info.name() + ": a message carries " + m.images().size()
+                            + " image(s), but the package has no vision encoder (filename_image_encoder_axmodel):"
+                            + " expected text-only messages, or a VLM package");
+                }
             }
         }
         Run run = new Run(request, listener);
@@ -362,7 +414,10 @@ public final class AxLlmModel implements LanguageModel {
             Thread.currentThread().interrupt();
         }
         RuntimeException failure = null;
-        for (AutoCloseable c : new AutoCloseable[] {engine, tokenizer, runtime}) {
+        for (AutoCloseable c : new AutoCloseable[] {vision, engine, tokenizer, runtime}) {
+            if (c == null) {
+                continue;
+            }
             try {
                 c.close();
             } catch (Exception e) {
@@ -378,9 +433,21 @@ public final class AxLlmModel implements LanguageModel {
         }
     }
 
-    /** The prompt text of a request: ChatML with the package's system prompt and thinking default. */
+    /**
+     * The prompt text of a request: ChatML with the package's system prompt and thinking default, each
+     * image of a user message as {@code <|vision_start|>}, T {@code <|image_pad|>}, {@code <|vision_end|>}
+     * before its text.
+     */
     String render(LlmRequest r) {
         List<ChatMessage> ms = r.messages();
+        if (vision != null) {
+            String one = VISION_START + IMAGE_PAD.repeat(vision.tokens()) + VISION_END;
+            List<ChatMessage> tagged = new ArrayList<>(ms.size());
+            for (ChatMessage m : ms) {
+                tagged.add(m.images().isEmpty() ? m : ChatMessage.user(one.repeat(m.images().size()) + m.content()));
+            }
+            ms = tagged;
+        }
         if ((ms.isEmpty() || ms.get(0).role() != Role.SYSTEM) && pkg.systemPrompt() != null && !pkg.systemPrompt().isEmpty()) {
             List<ChatMessage> with = new ArrayList<>(ms.size() + 1);
             with.add(ChatMessage.system(pkg.systemPrompt()));
@@ -422,18 +489,44 @@ public final class AxLlmModel implements LanguageModel {
 
         private Completion generateOnWorker() {
             long t0 = System.nanoTime();
+            List<ImageData> images = new ArrayList<>();
+            for (ChatMessage m : request.messages()) {
+                images.addAll(m.images());
+            }
             int[] ids = tokenizer.encode(render(request));
             int ctx = engine.contextLength;
             if (ids.length >= ctx) {
-                throw new IllegalArgumentException("the prompt has " + ids.length + " tokens: the context of "
-                        + info.name() + " is " + ctx + " tokens (prompt and answer)");
+                throw new IllegalArgumentException("the prompt has " + ids.length + " tokens"
+                        + (images.isEmpty() ? "" : " (" + images.size() * vision.tokens() + " of them for "
+                                + images.size() + " image(s))")
+                        + ": the context of " + info.name() + " is " + ctx + " tokens (prompt and answer)");
+            }
+            long[] keys = new long[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                keys[i] = ids[i];
+            }
+            int[] starts = images.isEmpty() ? new int[0] : placeholders(ids, images.size());
+            for (int k = 0; k < starts.length; k++) {
+                long d = digest(images.get(k));
+                for (int j = 0; j < vision.tokens(); j++) {
+                    keys[starts[k] + j] = imageKey(d, j);
+                }
             }
             int common = 0;
             int held = engine.position();
-            while (common < held && common < ids.length && cached[common] == ids[common]) {
+            while (common < held && common < ids.length && cached[common] == keys[common]) {
                 common++;
             }
             common = Math.min(common, ids.length - 1); // at least one token to prefill: its logits start the answer
+            try (Arena imageArena = starts.length == 0 ? null : Arena.ofConfined()) {
+                AxLlmEngine.Rows rows = imageArena == null ? null : encodeImages(images, starts, common, ids.length,
+                        imageArena);
+                return generate(t0, ids, keys, common, rows);
+            }
+        }
+
+        private Completion generate(long t0, int[] ids, long[] keys, int common, AxLlmEngine.@Nullable Rows rows) {
+            int ctx = engine.contextLength;
             engine.truncate(common);
             int limit = request.maxNewTokens() > 0 ? request.maxNewTokens() : maxNewTokens > 0 ? maxNewTokens : ctx;
             sampler.configure(pkg.postConfig(), request.sampling());
@@ -451,8 +544,8 @@ public final class AxLlmModel implements LanguageModel {
             long prefillStart = System.nanoTime();
             long prefillEnd;
             try {
-                engine.prefill(ids, common, ids.length);
-                System.arraycopy(ids, common, cached, common, ids.length - common);
+                engine.prefill(ids, common, ids.length, rows);
+                System.arraycopy(keys, common, cached, common, ids.length - common);
                 prefillEnd = System.nanoTime();
                 while (true) {
                     int token = sampler.sample(engine.logits(), generated, n);
@@ -505,6 +598,102 @@ public final class AxLlmModel implements LanguageModel {
             return Completion.of(outcome, lengthLimited && !(stops != null && stops.matched()), answer,
                     Arrays.copyOf(generated, n), ids.length - common, perf, timings);
         }
+    }
+
+    /**
+     * Where each image's placeholders start in {@code ids}: after each {@code <|vision_start|>}, a run of
+     * exactly T {@code <|image_pad|>}, one run per image.
+     *
+     * @throws IllegalArgumentException if the prompt holds other placeholder tokens (e.g. typed in a text)
+     */
+    private int[] placeholders(int[] ids, int count) {
+        int t = vision.tokens();
+        int[] starts = new int[count];
+        int found = 0;
+        int pads = 0;
+        boolean exact = true;
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] == imagePad) {
+                pads++;
+            }
+            if (ids[i] == visionStart && i + 1 < ids.length && ids[i + 1] == imagePad) {
+                int run = 0;
+                while (i + 1 + run < ids.length && ids[i + 1 + run] == imagePad) {
+                    run++;
+                }
+                if (found < count) {
+                    starts[found] = i + 1;
+                }
+                exact &= run == t;
+                found++;
+            }
+        }
+        if (found != count || pads != count * t || !exact) {
+            throw new IllegalArgumentException(info.name() + ": the prompt holds " + pads + " " + IMAGE_PAD + " tokens in "
+                    + found + " run(s), but " + count + " image(s) of " + t + " tokens each were given: a message's text"
+                    + " must not contain " + VISION_START + " or " + IMAGE_PAD + " itself");
+        }
+        return starts;
+    }
+
+    /**
+     * Runs the vision encoder on the images whose placeholders reach into {@code [from, to)} (the others'
+     * rows are in the KV cache already) and maps their placeholder positions to the rows.
+     */
+    private AxLlmEngine.Rows encodeImages(List<ImageData> images, int[] starts, int from, int to, Arena arena) {
+        int t = vision.tokens();
+        int needed = 0;
+        for (int start : starts) {
+            if (start + t > from) {
+                needed++;
+            }
+        }
+        long t0 = System.nanoTime();
+        MemorySegment rows = arena.allocate(Math.max(1, needed) * vision.rowBytes(), 2);
+        int[] rowOf = new int[to];
+        Arrays.fill(rowOf, -1);
+        int n = 0;
+        for (int k = 0; k < starts.length; k++) {
+            if (starts[k] + t <= from) {
+                continue;
+            }
+            vision.encode(images.get(k), rows, n * vision.rowBytes());
+            for (int j = 0; j < t; j++) {
+                rowOf[starts[k] + j] = n * t + j;
+            }
+            n++;
+        }
+        if (n > 0) {
+            latency.record(Stage.PREPROCESS, System.nanoTime() - t0);
+        }
+        return new AxLlmEngine.Rows(rows, rowOf);
+    }
+
+    /** Token ids of the placeholder tokens, which must be single added tokens of the tokenizer. */
+    private static int singleToken(LlmTokenizer tok, String text) {
+        int[] ids = tok.encode(text);
+        if (ids.length != 1) {
+            throw new IllegalArgumentException("the tokenizer encodes " + text + " as " + ids.length + " tokens "
+                    + Arrays.toString(ids) + ": a VLM package's tokenizer has it as one added token");
+        }
+        return ids[0];
+    }
+
+    /** 64 bits of the SHA-256 of an image's size and pixels. */
+    static long digest(ImageData image) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            md.update(ByteBuffer.allocate(8).putInt(image.width()).putInt(image.height()).array());
+            md.update(image.rgb());
+            return ByteBuffer.wrap(md.digest()).getLong();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        }
+    }
+
+    /** The KV-cache key of token {@code j} of an image: negative, so it never equals a token id. */
+    static long imageKey(long digest, int j) {
+        return Long.MIN_VALUE | ((digest * 0x9E3779B97F4A7C15L + j) & Long.MAX_VALUE);
     }
 
     private static GenerationTimings timings(long t0, long end, long[] times, int n) {

@@ -37,17 +37,65 @@ import org.slf4j.LoggerFactory;
  * @param postConfig    {@code post_config_path} read, or {@link PostConfig#GREEDY} without one
  * @param thinking      {@code enable_thinking} / {@code thinking_mode} ({@code no_think} = false), or null
  *                      for the model's default (on)
+ * @param vision        the vision encoder of a VLM package ({@code filename_image_encoder_axmodel} and the
+ *                      other VLM keys), or null for a text-only package
  */
 public record AxLlmPackage(Path dir, String modelName, String tokenizerType, Path tokenizer, List<Path> layers, Path post,
         Path embeddings, int vocab, int hidden, @Nullable String systemPrompt, PostConfig postConfig,
-        @Nullable Boolean thinking) {
+        @Nullable Boolean thinking, @Nullable Vision vision) {
+    /**
+     * The vision encoder of a VLM package, as its {@code config.json} describes it (keys of ax-llm's
+     * {@code docs/configuration.md}, {@code shared/facts/axllm.md}). The encoder's own tensor info decides
+     * the input size, the number of image tokens and the embedding width when it is loaded; these values
+     * are checked against it. Immutable.
+     *
+     * @param encoder       {@code filename_image_encoder_axmodel}
+     * @param vlmType       {@code vlm_type} ({@code Qwen2_5VL} and {@code Qwen3VL} are run: their images are
+     *                      {@code <|vision_start|>}, {@code <|image_pad|>} × tokens, {@code <|vision_end|>})
+     * @param width         {@code vision_width}, pixels (default 448)
+     * @param height        {@code vision_height}, pixels (default 448)
+     * @param patchSize     {@code vision_patch_size} (default 14)
+     * @param temporalPatch {@code vision_temporal_patch_size} (default 2; frames per patch of a video)
+     * @param mergeSize     {@code vision_spatial_merge_size} (default 2: 2 × 2 patches per image token)
+     */
+    public record Vision(Path encoder, String vlmType, int width, int height, int patchSize, int temporalPatch,
+            int mergeSize) {
+        /** The {@code vlm_type}s whose image placeholders this runner writes (Qwen-VL's). */
+        public static final Set<String> QWEN_VL = Set.of("Qwen2_5VL", "Qwen3VL");
+
+        public Vision {
+            Objects.requireNonNull(encoder, "encoder");
+            Objects.requireNonNull(vlmType, "vlmType");
+            if (width < 1 || height < 1 || patchSize < 1 || temporalPatch < 1 || mergeSize < 1) {
+                throw new IllegalArgumentException("vision " + width + "x" + height + ", patch " + patchSize
+                        + ", temporal patch " + temporalPatch + ", merge " + mergeSize + ": expected positive sizes");
+            }
+        }
+
+        /** Image tokens the sizes give: {@code (height / (patch · merge)) · (width / (patch · merge))}. */
+        public int tokens() {
+            int b = patchSize * mergeSize;
+            return (height / b) * (width / b);
+        }
+    }
+
+    /** A text-only package (no vision encoder). */
+    public AxLlmPackage(Path dir, String modelName, String tokenizerType, Path tokenizer, List<Path> layers, Path post,
+            Path embeddings, int vocab, int hidden, @Nullable String systemPrompt, PostConfig postConfig,
+            @Nullable Boolean thinking) {
+        this(dir, modelName, tokenizerType, tokenizer, layers, post, embeddings, vocab, hidden, systemPrompt, postConfig,
+                thinking, null);
+    }
+
     private static final Logger LOG = LoggerFactory.getLogger(AxLlmPackage.class);
     /** The file {@link #read} reads. */
     public static final String CONFIG = "config.json";
     private static final Set<String> KNOWN = Set.of("model_name", "tokenizer_type", "url_tokenizer_model",
             "template_filename_axmodel", "axmodel_num", "filename_post_axmodel", "filename_tokens_embed",
             "tokens_embed_num", "tokens_embed_size", "system_prompt", "post_config_path", "enable_thinking",
-            "thinking_mode", "devices", "use_mmap_load_embed", "b_use_mmap_load_embed");
+            "thinking_mode", "devices", "use_mmap_load_embed", "b_use_mmap_load_embed", "vlm_type",
+            "filename_image_encoder_axmodel", "vision_width", "vision_height", "vision_patch_size",
+            "vision_temporal_patch_size", "vision_spatial_merge_size");
 
     public AxLlmPackage {
         Objects.requireNonNull(dir);
@@ -126,7 +174,26 @@ public record AxLlmPackage(Path dir, String modelName, String tokenizerType, Pat
                 default -> null;
             });
         }
+        String encoder = text(file, root, "filename_image_encoder_axmodel", false);
+        if (encoder != null) {
+            String type = text(file, root, "vlm_type", true);
+            if (!Vision.QWEN_VL.contains(type)) {
+                throw new IllegalArgumentException(file + ": key vlm_type \"" + type + "\" is not run by npu4j: expected one"
+                        + " of " + new java.util.TreeSet<>(Vision.QWEN_VL) + " (images as <|vision_start|> <|image_pad|>..."
+                        + " <|vision_end|>)");
+            }
+            b.vision(new Vision(dir.resolve(encoder), type, integer(file, root, "vision_width", 448),
+                    integer(file, root, "vision_height", 448), integer(file, root, "vision_patch_size", 14),
+                    integer(file, root, "vision_temporal_patch_size", 2), integer(file, root, "vision_spatial_merge_size", 2)));
+        } else if (root.has("vlm_type")) {
+            throw new IllegalArgumentException(file + ": key vlm_type is set but filename_image_encoder_axmodel is missing"
+                    + " (a VLM package names its vision encoder)");
+        }
         return b.build(file);
+    }
+
+    private static int integer(Path file, JsonNode root, String key, int absent) {
+        return root.get(key) == null || root.get(key).isNull() ? absent : integer(file, root, key);
     }
 
     private static @Nullable String text(Path file, JsonNode root, String key, boolean required) {
@@ -177,6 +244,7 @@ public record AxLlmPackage(Path dir, String modelName, String tokenizerType, Pat
         private @Nullable String systemPrompt;
         private PostConfig postConfig = PostConfig.GREEDY;
         private @Nullable Boolean thinking;
+        private @Nullable Vision vision;
 
         private Builder(Path dir) {
             this.dir = Objects.requireNonNull(dir, "dir");
@@ -241,6 +309,12 @@ public record AxLlmPackage(Path dir, String modelName, String tokenizerType, Pat
             return this;
         }
 
+        /** The vision encoder of a VLM package, or null for text only. */
+        public Builder vision(@Nullable Vision v) {
+            this.vision = v;
+            return this;
+        }
+
         /** @throws IllegalArgumentException as {@link AxLlmPackage#read}, naming the setting */
         public AxLlmPackage build() {
             return build(null);
@@ -282,8 +356,12 @@ public record AxLlmPackage(Path dir, String modelName, String tokenizerType, Pat
             if (tokenizer == null || !Files.exists(tokenizer)) {
                 throw new IllegalArgumentException(where + ": tokenizer " + tokenizer + " (url_tokenizer_model) does not exist");
             }
+            if (vision != null && !Files.isRegularFile(vision.encoder())) {
+                throw new IllegalArgumentException(where + ": vision encoder " + vision.encoder()
+                        + " (filename_image_encoder_axmodel) does not exist");
+            }
             return new AxLlmPackage(dir, modelName, tokenizerType, tokenizer, layers, post, embeddings, vocab, hidden,
-                    systemPrompt, postConfig, thinking);
+                    systemPrompt, postConfig, thinking, vision);
         }
     }
 }

@@ -37,6 +37,7 @@ public final class AxclLlmProvider implements LanguageModelProvider {
     static {
         PROFILES.put("ax650n-qwen3-0.6b-w8a16", "qwen3-0.6b");
         PROFILES.put("ax650n-tiny", "tiny");
+        PROFILES.put("ax650n-tiny-vl", "tiny-vl");
     }
 
     @Override
@@ -60,7 +61,7 @@ public final class AxclLlmProvider implements LanguageModelProvider {
         String tok = options.option(TOKENIZER);
         if (tok != null) {
             pkg = new AxLlmPackage(pkg.dir(), pkg.modelName(), pkg.tokenizerType(), Path.of(tok), pkg.layers(), pkg.post(),
-                    pkg.embeddings(), pkg.vocab(), pkg.hidden(), pkg.systemPrompt(), pkg.postConfig(), pkg.thinking());
+                    pkg.embeddings(), pkg.vocab(), pkg.hidden(), pkg.systemPrompt(), pkg.postConfig(), pkg.thinking(), pkg.vision());
         }
         if (options.contextLength() > 0) {
             LOG.debug("{}: contextLength {} ignored: an ax-llm package's context is fixed by its layers", path,
