@@ -22,6 +22,7 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.SubmissionPublisher;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
+import org.npu4j.NpuException;
 import org.npu4j.axcl.AxDevice;
 import org.npu4j.axcl.AxclRuntime;
 import org.npu4j.llm.Capability;
@@ -174,7 +175,8 @@ public final class AxLlmModel implements LanguageModel {
      *                                  its description (e.g. a vision encoder whose rows are not of the
      *                                  hidden size), or the tokenizer is of another format or lacks the
      *                                  image placeholder tokens a VLM package needs
-     * @throws org.npu4j.NpuException   if the runtime or a model fails to load
+     * @throws org.npu4j.NpuException   if the runtime or a model fails to load, or the models need more CMM than
+     *                                  the device has free (checked before any is loaded)
      */
     public static AxLlmModel open(AxLlmPackage pkg, AxclRuntime.Options runtimeOptions, Options options) {
         Objects.requireNonNull(pkg, "pkg");
@@ -186,6 +188,7 @@ public final class AxLlmModel implements LanguageModel {
             JinjaChatTemplate template = chatTemplateOf(pkg.tokenizer());
             tok = LlmTokenizer.open(pkg.tokenizer());
             AxDevice dev = options.deviceId() < 0 ? rt.device() : rt.device(options.deviceId());
+            checkFits(dev, pkg);
             eng = new AxLlmEngine(dev, pkg, options.kvStrategy().equals("bind") ? AxLlmEngine.KvStrategy.BIND
                     : AxLlmEngine.KvStrategy.COPY);
             if (tok.size() > pkg.vocab()) {
@@ -210,6 +213,36 @@ public final class AxLlmModel implements LanguageModel {
             rt.close();
             throw e;
         }
+    }
+
+    /**
+     * Refuses a package whose models need more CMM than the device has free, before any of them is loaded:
+     * the sum of {@code axclrtEngineGetUsage} over the layer, post and vision encoder files against the
+     * device's free CMM ({@code axclrtGetDeviceProperties}). The runner's own buffers (KV caches, hidden
+     * state, logits) come on top and are checked by the runtime when they are allocated.
+     *
+     * @throws NpuException naming the package, both sizes and the device
+     */
+    private static void checkFits(AxDevice dev, AxLlmPackage pkg) {
+        List<Path> files = new ArrayList<>(pkg.layers());
+        files.add(pkg.post());
+        if (pkg.vision() != null) {
+            files.add(pkg.vision().encoder());
+        }
+        long need = 0;
+        for (Path f : files) {
+            need += dev.usageOf(f).cmmBytes();
+        }
+        long free = dev.properties().freeCmmKiB() * 1024;
+        if (need > free) {
+            throw new NpuException(pkg.dir() + ": its " + files.size() + " models need " + mib(need) + " MiB of CMM"
+                    + " (axclrtEngineGetUsage), device " + dev.id() + " has " + mib(free) + " MiB free: unload a model"
+                    + " or choose another device (axcl.device)");
+        }
+    }
+
+    private static String mib(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f", bytes / (1024.0 * 1024.0));
     }
 
     /**
