@@ -75,6 +75,7 @@ public final class AxBinding extends AxHandle {
     private final AxSession session;
     private final AxModel model;
     private final DeviceContext ctx;
+    private final CallCounter calls;
     private final long modelId;
     private final long contextId;
     private final ShapeGroup group;
@@ -133,6 +134,7 @@ public final class AxBinding extends AxHandle {
         this.session = session;
         this.model = session.model();
         this.ctx = model.device().context();
+        this.calls = model.device().calls;
         this.modelId = model.id();
         this.contextId = session.id();
         this.group = group;
@@ -177,6 +179,7 @@ public final class AxBinding extends AxHandle {
                 ownDevIn[i] = devIn[i];
                 hostIn[i] = Memory.mallocHost(capacity, t).reinterpret(capacity, arena, null);
                 hostInAddress[i] = MemorySegment.ofAddress(hostIn[i].address());
+                calls.bind();
                 AxclNative.check(Axcl.axclrtEngineSetInputBufferByIndex(io, i, devIn[i], capacity),
                         "axclrtEngineSetInputBufferByIndex", t);
             }
@@ -194,6 +197,7 @@ public final class AxBinding extends AxHandle {
                 ownDevOut[i] = devOut[i];
                 hostOut[i] = Memory.mallocHost(capacity, t).reinterpret(capacity, arena, null);
                 hostOutAddress[i] = MemorySegment.ofAddress(hostOut[i].address());
+                calls.bind();
                 AxclNative.check(Axcl.axclrtEngineSetOutputBufferByIndex(io, i, devOut[i], capacity),
                         "axclrtEngineSetOutputBufferByIndex", t);
                 views.put(t.name(), hostOut[i].asReadOnly());
@@ -339,17 +343,20 @@ public final class AxBinding extends AxHandle {
             if (copyInputs != 0) {
                 for (int i = 0; i < devIn.length; i++) {
                     if ((copyInputs & (1L << i)) != 0) {
+                        calls.copy(Memory.HOST_TO_DEVICE);
                         AxclNative.check(Axcl.axclrtMemcpy(devIn[i], hostInAddress[i], inSize[i], Memory.HOST_TO_DEVICE),
                                 "axclrtMemcpy", group.inputs().get(i));
                     }
                 }
             }
             long t1 = System.nanoTime();
+            calls.execute();
             AxclNative.check(Axcl.axclrtEngineExecute(modelId, contextId, groupIndex, io), "axclrtEngineExecute", this);
             long t2 = System.nanoTime();
             if (copyOutputs != 0) {
                 for (int i = 0; i < devOut.length; i++) {
                     if ((copyOutputs & (1L << i)) != 0) {
+                        calls.copy(Memory.DEVICE_TO_HOST);
                         AxclNative.check(Axcl.axclrtMemcpy(hostOutAddress[i], devOut[i], outSize[i], Memory.DEVICE_TO_HOST),
                                 "axclrtMemcpy", group.outputs().get(i));
                     }
@@ -412,11 +419,13 @@ public final class AxBinding extends AxHandle {
         try {
             ctx.bind();
             if (input) {
+                calls.bind();
                 AxclNative.check(Axcl.axclrtEngineSetInputBufferByIndex(io, index, addr, bytes),
                         "axclrtEngineSetInputBufferByIndex", t);
                 devIn[index] = addr;
                 boundIn[index] = buffer;
             } else {
+                calls.bind();
                 AxclNative.check(Axcl.axclrtEngineSetOutputBufferByIndex(io, index, addr, bytes),
                         "axclrtEngineSetOutputBufferByIndex", t);
                 devOut[index] = addr;
@@ -560,12 +569,15 @@ public final class AxBinding extends AxHandle {
             }
             t0 = System.nanoTime();
             for (int i = 0; i < devIn.length; i++) {
+                calls.copy(Memory.HOST_TO_DEVICE);
                 AxclNative.check(Axcl.axclrtMemcpyAsync(devIn[i], hostInAddress[i], inSize[i], Memory.HOST_TO_DEVICE, stream),
                         "axclrtMemcpyAsync", group.inputs().get(i));
             }
+            calls.execute();
             AxclNative.check(Axcl.axclrtEngineExecuteAsync(modelId, contextId, groupIndex, io, stream),
                     "axclrtEngineExecuteAsync", this);
             for (int i = 0; i < devOut.length; i++) {
+                calls.copy(Memory.DEVICE_TO_HOST);
                 AxclNative.check(Axcl.axclrtMemcpyAsync(hostOutAddress[i], devOut[i], outSize[i], Memory.DEVICE_TO_HOST, stream),
                         "axclrtMemcpyAsync", group.outputs().get(i));
             }

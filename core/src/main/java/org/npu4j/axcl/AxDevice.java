@@ -36,6 +36,7 @@ import org.npu4j.axcl.ffi.Axcl;
 public final class AxDevice extends AxHandle {
     private final AxclRuntime runtime;
     private final DeviceContext context;
+    final CallCounter calls = new CallCounter();
 
     AxDevice(AxclRuntime runtime, DeviceContext context) {
         super(runtime);
@@ -46,6 +47,16 @@ public final class AxDevice extends AxHandle {
     /** The AXCL device id. */
     public int id() {
         return context.deviceId;
+    }
+
+    /**
+     * The AXCL calls npu4j has made on this device so far, by kind: executes, copies, memsets and
+     * buffer bindings of every model, binding and {@link AxDeviceBuffer} of this handle, counted where
+     * the API issues them (on npu4j's emulator they equal its own counters). Subtract two snapshots
+     * ({@link AxCallCounts#minus}) for the calls of a step. Thread-safe, cheap (one read per kind).
+     */
+    public AxCallCounts callCounts() {
+        return calls.snapshot();
     }
 
     /** The runtime handle this device belongs to. */
@@ -151,8 +162,9 @@ public final class AxDevice extends AxHandle {
                     "axclrtMalloc", model.byteSize() + " bytes for model " + name);
             MemorySegment dev = devOut.get(ValueLayout.ADDRESS, 0);
             try {
-                AxclNative.check(Axcl.axclrtMemcpy(dev, model, model.byteSize(), Memory.HOST_TO_DEVICE),
-                        "axclrtMemcpy", "model " + name + " to the device");
+                int rc = Axcl.axclrtMemcpy(dev, model, model.byteSize(), Memory.HOST_TO_DEVICE);
+                calls.copy(Memory.HOST_TO_DEVICE);
+                AxclNative.check(rc, "axclrtMemcpy", "model " + name + " to the device");
                 MemorySegment out = a.allocate(ValueLayout.JAVA_LONG);
                 AxclNative.check(Axcl.axclrtEngineLoadFromMem(dev, model.byteSize(), out),
                         "axclrtEngineLoadFromMem", "model " + name);
@@ -306,8 +318,9 @@ public final class AxDevice extends AxHandle {
             MemorySegment dev = Memory.mallocDevice(bytes.length, "a model copy");
             T result;
             try {
-                AxclNative.check(Axcl.axclrtMemcpy(dev, host, bytes.length, Memory.HOST_TO_DEVICE), "axclrtMemcpy",
-                        "model to the device");
+                int rc = Axcl.axclrtMemcpy(dev, host, bytes.length, Memory.HOST_TO_DEVICE);
+                calls.copy(Memory.HOST_TO_DEVICE);
+                AxclNative.check(rc, "axclrtMemcpy", "model to the device");
                 result = q.query(dev, a);
             } catch (RuntimeException e) {
                 Axcl.axclrtFree(dev); // the query's error is the one to report

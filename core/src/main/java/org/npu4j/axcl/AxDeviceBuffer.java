@@ -89,7 +89,9 @@ public final class AxDeviceBuffer extends AxHandle {
         }
         MemorySegment dst = at(offset, src.byteSize(), "write");
         ctx.bind();
-        AxclNative.check(Axcl.axclrtMemcpy(dst, src, src.byteSize(), Memory.HOST_TO_DEVICE), "axclrtMemcpy", this);
+        int rc = Axcl.axclrtMemcpy(dst, src, src.byteSize(), Memory.HOST_TO_DEVICE);
+        device.calls.copy(Memory.HOST_TO_DEVICE);
+        AxclNative.check(rc, "axclrtMemcpy", this);
     }
 
     /**
@@ -106,7 +108,9 @@ public final class AxDeviceBuffer extends AxHandle {
         }
         MemorySegment src = at(offset, dst.byteSize(), "read");
         ctx.bind();
-        AxclNative.check(Axcl.axclrtMemcpy(dst, src, dst.byteSize(), Memory.DEVICE_TO_HOST), "axclrtMemcpy", this);
+        int rc = Axcl.axclrtMemcpy(dst, src, dst.byteSize(), Memory.DEVICE_TO_HOST);
+        device.calls.copy(Memory.DEVICE_TO_HOST);
+        AxclNative.check(rc, "axclrtMemcpy", this);
     }
 
     /**
@@ -124,7 +128,9 @@ public final class AxDeviceBuffer extends AxHandle {
         MemorySegment d = at(offset, bytes, "copy target");
         MemorySegment s = src.at(srcOffset, bytes, "copy source");
         ctx.bind();
-        AxclNative.check(Axcl.axclrtMemcpy(d, s, bytes, Memory.DEVICE_TO_DEVICE), "axclrtMemcpy", this);
+        int rc = Axcl.axclrtMemcpy(d, s, bytes, Memory.DEVICE_TO_DEVICE);
+        device.calls.copy(Memory.DEVICE_TO_DEVICE);
+        AxclNative.check(rc, "axclrtMemcpy", this);
     }
 
     /**
@@ -136,7 +142,9 @@ public final class AxDeviceBuffer extends AxHandle {
     public void fill(long offset, long bytes, byte value) {
         MemorySegment d = at(offset, bytes, "fill");
         ctx.bind();
-        AxclNative.check(Axcl.axclrtMemset(d, value, bytes), "axclrtMemset", this);
+        int rc = Axcl.axclrtMemset(d, value, bytes);
+        device.calls.memset();
+        AxclNative.check(rc, "axclrtMemset", this);
     }
 
     @Override

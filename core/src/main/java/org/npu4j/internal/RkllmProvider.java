@@ -29,6 +29,9 @@ import org.npu4j.tuning.HostFiles;
  * descriptors ({@code npu4j-emulator-model rkllm}). Thread-safe (stateless).
  */
 public final class RkllmProvider implements LanguageModelProvider {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RkllmProvider.class);
+    /** The neutral option of {@link LoadOptions}: answers run to their token limit. */
+    static final String IGNORE_EOS = "ignore_eos";
     static final String ABI = "rkllm.abi";
     static final String CPUS = "rkllm.cpus";
     static final String VISION = "rkllm.vision";
@@ -119,6 +122,13 @@ public final class RkllmProvider implements LanguageModelProvider {
         }
         if (s.presencePenalty() != null) {
             b.presencePenalty(s.presencePenalty());
+        }
+        if ("true".equals(options.option(IGNORE_EOS))) {
+            if (runtime.abi() == RkllmAbi.V1_3) {
+                b.ignoreEosToken(true);
+            } else {
+                LOG.info("{}: ignore_eos ignored: RKLLM ABI {} has no ignore_eos_token (1.3 has)", path, runtime.abi());
+            }
         }
         b.tuning(options.tuning());
         String cpus = options.option(CPUS);

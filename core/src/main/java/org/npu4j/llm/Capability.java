@@ -11,5 +11,11 @@ public enum Capability {
     /** {@link Sampling#seed()} is honoured (reproducible sampling). */
     SEED,
     /** A conversation that extends the previous one reuses the KV cache and prefills only the new tail. */
-    KV_REUSE
+    KV_REUSE,
+    /**
+     * The model was opened with the neutral option {@code ignore_eos=true} ({@link LoadOptions}) and
+     * honours it: every answer runs to its token limit, end-of-sequence tokens included (benchmarks of
+     * a fixed number of tokens, as the vendor tables). Absent where the backend cannot (RKLLM ABI 1.2).
+     */
+    IGNORE_EOS
 }

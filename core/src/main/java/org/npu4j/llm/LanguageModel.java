@@ -137,7 +137,19 @@ public interface LanguageModel extends AutoCloseable {
      */
     boolean abort();
 
-    /** Latency histograms of this model's runs (TTFT, inter-token, prefill, per engine call stage). */
+    /**
+     * The token ids this model would prefill for {@code request} on an empty KV cache (its chat template,
+     * system prompt and tokenizer applied), when the backend tokenizes on the host (AXCL); empty when
+     * the runtime tokenizes itself (RKLLM). Runs nothing on the NPU; thread-safe.
+     *
+     * @throws IllegalStateException if the model is closed
+     */
+    default java.util.Optional<int[]> promptTokenIds(LlmRequest request) {
+        java.util.Objects.requireNonNull(request, "request");
+        return java.util.Optional.empty();
+    }
+
+        /** Latency histograms of this model's runs (TTFT, inter-token, prefill, per engine call stage). */
     LatencyRecorder latency();
 
     /** A new conversation with this model. */

@@ -12,7 +12,9 @@ import org.jspecify.annotations.Nullable;
  * <p>A backend that keeps a KV cache compares the messages with the conversation its cache holds: when
  * they extend it (the same messages, the previous answer, then new messages) only the new tail is
  * prefilled ({@link Capability#KV_REUSE}); otherwise the cache is reset and the whole conversation is
- * prefilled. Two different conversations never share cached state.
+ * prefilled. Two different conversations never share cached state. {@link Builder#reuseCache(boolean)
+ * reuseCache(false)} makes the backend prefill the whole prompt whatever its cache holds (a cold
+ * prefill, as benchmarks of the time to first token want).
  *
  * <p>Immutable and thread-safe.
  */
@@ -23,6 +25,7 @@ public final class LlmRequest {
     private final int maxNewTokens;
     private final Sampling sampling;
     private final List<String> stop;
+    private final boolean reuseCache;
 
     private LlmRequest(Builder b) {
         this.messages = List.copyOf(b.messages);
@@ -31,6 +34,7 @@ public final class LlmRequest {
         this.maxNewTokens = b.maxNewTokens;
         this.sampling = b.sampling;
         this.stop = List.copyOf(b.stop);
+        this.reuseCache = b.reuseCache;
     }
 
     /** One user message. */
@@ -56,6 +60,7 @@ public final class LlmRequest {
         b.maxNewTokens = maxNewTokens;
         b.sampling = sampling;
         b.stop.addAll(stop);
+        b.reuseCache = reuseCache;
         return b;
     }
 
@@ -88,10 +93,15 @@ public final class LlmRequest {
         return stop;
     }
 
+    /** False if the backend must prefill the whole prompt, whatever its KV cache holds. */
+    public boolean reuseCache() {
+        return reuseCache;
+    }
+
     @Override
     public String toString() {
         return "LlmRequest[" + messages.size() + " messages, " + tools.size() + " tools, thinking=" + thinking
-                + ", maxNewTokens=" + maxNewTokens + ", " + sampling + ", stop=" + stop + "]";
+                + ", maxNewTokens=" + maxNewTokens + ", " + sampling + ", stop=" + stop + (reuseCache ? "" : ", cold prefill") + "]";
     }
 
     /** Builds an {@link LlmRequest}; not thread-safe. */
@@ -102,6 +112,7 @@ public final class LlmRequest {
         private int maxNewTokens;
         private Sampling sampling = Sampling.DEFAULT;
         private final List<String> stop = new ArrayList<>();
+        private boolean reuseCache = true;
 
         private Builder() {}
 
@@ -136,6 +147,15 @@ public final class LlmRequest {
 
         public Builder sampling(Sampling s) {
             this.sampling = Objects.requireNonNull(s, "sampling");
+            return this;
+        }
+
+        /**
+         * Whether the backend may keep what its KV cache holds when the request extends it (default
+         * true). False: the cache is reset and every prompt token is prefilled.
+         */
+        public Builder reuseCache(boolean on) {
+            this.reuseCache = on;
             return this;
         }
 

@@ -16,6 +16,9 @@ import org.npu4j.tuning.HostTuning;
  *   <li>RKLLM: {@code rkllm.abi} ({@code 1.2} or {@code 1.3}, default read from the library),
  *       {@code rkllm.cpus} (CPU mask of the runtime's threads, e.g. {@code 0xf0}; default the big cores);</li>
  *   <li>AXCL: keys named in {@code org.npu4j.axcl.llm}.</li>
+ *   <li>Every backend: {@code ignore_eos} ({@code true}: answers run to their token limit whatever
+ *       end-of-sequence token the model emits, for benchmarks; honoured where the model then has
+ *       {@link Capability#IGNORE_EOS}: AXCL, RKLLM ABI 1.3; ignored with an info log elsewhere).</li>
  * </ul>
  *
  * <p>Immutable and thread-safe.

@@ -13,12 +13,24 @@ package org.npu4j.llm;
  * @param generateTokens tokens generated
  * @param memoryUsageMb  resident memory high-water mark of the process during inference (VmHWM),
  *                       megabytes; on npu4j's emulators the device profile's value
+ * @param engineCalls    the runtime calls of the run's prefill and decode steps, where the backend
+ *                       drives the model step by step (AXCL); {@link EngineCalls#UNKNOWN} otherwise
  */
 public record PerfStats(float prefillTimeMs, int prefillTokens, float generateTimeMs, int generateTokens,
-        float memoryUsageMb) {
+        float memoryUsageMb, EngineCalls engineCalls) {
 
     /** No FINISH callback was seen (the run failed before the runtime reported). */
     public static final PerfStats NONE = new PerfStats(0, 0, 0, 0, 0);
+
+    public PerfStats {
+        java.util.Objects.requireNonNull(engineCalls, "engineCalls");
+    }
+
+    /** Stats of a backend that does not count its runtime's calls ({@link EngineCalls#UNKNOWN}). */
+    public PerfStats(float prefillTimeMs, int prefillTokens, float generateTimeMs, int generateTokens,
+            float memoryUsageMb) {
+        this(prefillTimeMs, prefillTokens, generateTimeMs, generateTokens, memoryUsageMb, EngineCalls.UNKNOWN);
+    }
 
     /** Prefill throughput, tokens per second (0 when the runtime reported no prefill time). */
     public double prefillTokensPerSecond() {

@@ -251,7 +251,7 @@ final class RkllmConversation {
             tailStart--;
         }
         List<ChatMessage> held = cached;
-        boolean extends_ = held != null && setup.equals(cachedSetup) && held.size() == tailStart
+        boolean extends_ = r.reuseCache() && held != null && setup.equals(cachedSetup) && held.size() == tailStart
                 && msgs.subList(0, tailStart).equals(held);
         // The images the runtime must see: the new messages' when the KV cache holds the rest (it then
         // holds the same images: ChatMessage equality compares pixels), else every message's. Encoded

@@ -1006,6 +1006,9 @@ public final class RkllmModel implements LanguageModel {
         if (vision != null) {
             c.add(Capability.IMAGES);
         }
+        if (Boolean.TRUE.equals(params.ignoreEosToken)) {
+            c.add(Capability.IGNORE_EOS);
+        }
         return c;
     }
 

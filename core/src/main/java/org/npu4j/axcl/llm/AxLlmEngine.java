@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 import org.npu4j.axcl.AxBinding;
+import org.npu4j.axcl.AxCallCounts;
 import org.npu4j.axcl.AxDevice;
 import org.npu4j.axcl.AxDeviceBuffer;
 import org.npu4j.axcl.AxModel;
@@ -143,7 +144,15 @@ final class AxLlmEngine implements AutoCloseable {
             contextLength = (int) (g0.inputs().get(in[0][T_MASK]).byteSize() / 2 - 1);
             kv = (int) (g0.outputs().get(out[0][T_KOUT]).byteSize() / 2);
             int kvRows = (int) (g0.inputs().get(in[0][T_K]).byteSize() / 2 / kv);
-            chunk = (int) l0.shapeGroup(1).inputs().get(in[1][T_INDICES]).elementCount();
+            TensorInfo pfIdx = l0.shapeGroup(1).inputs().get(in[1][T_INDICES]);
+            int[] pfDims = pfIdx.dims();
+            long idxRows = pfDims.length == 0 ? 1 : pfIdx.elementCount() / Math.max(1, pfDims[pfDims.length - 1]);
+            if (idxRows != 1) {
+                throw new IllegalArgumentException(pkg.layers().get(0) + ": prefill indices " + pfIdx + " hold " + idxRows
+                        + " rows of positions (Qwen-VL's multimodal RoPE: temporal, height and width rows); npu4j"
+                        + " writes one row of positions, so mRoPE packages are not run yet (expected [1, P])");
+            }
+            chunk = (int) pfIdx.elementCount();
             caps = new int[groups];
             int maxCols = 0;
             for (int g = 1; g < groups; g++) {
@@ -328,9 +337,10 @@ final class AxLlmEngine implements AutoCloseable {
      * {@code rows.rowOf[i]} of {@code rows} when that is not -1, else the embedding-table row of
      * {@code ids[i]}. Leaves the logits of the last token in {@link #logits()}.
      *
+     * @return the steps run: chunks, plus tokens prefilled one at a time
      * @throws IllegalArgumentException if the tokens do not fit the context
      */
-    void prefill(int[] ids, int from, int to, @Nullable Rows rows) {
+    int prefill(int[] ids, int from, int to, @Nullable Rows rows) {
         if (to <= from) {
             throw new IllegalArgumentException("nothing to prefill");
         }
@@ -339,17 +349,19 @@ final class AxLlmEngine implements AutoCloseable {
                     + " new tokens exceed the model's context of " + contextLength + " tokens");
         }
         int i = from;
+        int steps = 0;
         while (i < to) {
             int m = Math.min(chunk, to - i);
             int g = groupFor(pos);
             if (g < 0) {
-                for (; i < to; i++) {
+                for (; i < to; i++, steps++) {
                     int r = rows == null ? -1 : rows.rowOf()[i];
                     decodeRow(r < 0 ? embeddings : rows.rows(), r < 0 ? ids[i] * rowBytes : r * rowBytes);
                 }
-                return;
+                return steps;
             }
             prefillChunk(ids, i, m, g, rows);
+            steps++;
             i += m;
             if (i == to) {
                 post.setInput(0, hidPf[layerCount % 2], (m - 1) * rowBytes);
@@ -357,6 +369,7 @@ final class AxLlmEngine implements AutoCloseable {
                 post.run(0L, 1L);
             }
         }
+        return steps;
     }
 
     /** The smallest prefill group whose history capacity holds {@code history}, or -1. */
@@ -451,9 +464,19 @@ final class AxLlmEngine implements AutoCloseable {
         pos = p + 1;
     }
 
+    /** Token {@code token}'s row of the memory-mapped bf16 embedding table (a view: nothing is copied). */
+    static MemorySegment embeddingRow(MemorySegment table, int token, long rowBytes) {
+        return table.asSlice(token * rowBytes, rowBytes);
+    }
+
     /** The bf16 logits of the last step (the post model's pinned output buffer; at least {@code vocab} values). */
     MemorySegment logits() {
         return post.output(0);
+    }
+
+    /** The AXCL calls made on this engine's device so far ({@link AxDevice#callCounts()}). */
+    AxCallCounts calls() {
+        return device.callCounts();
     }
 
     KvStrategy kvStrategy() {

@@ -12,6 +12,7 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -21,14 +22,17 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
 import java.util.concurrent.SubmissionPublisher;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import org.npu4j.NpuException;
+import org.npu4j.axcl.AxCallCounts;
 import org.npu4j.axcl.AxDevice;
 import org.npu4j.axcl.AxclRuntime;
 import org.npu4j.llm.Capability;
 import org.npu4j.llm.ChatMessage;
 import org.npu4j.llm.ChatMl;
 import org.npu4j.llm.Completion;
+import org.npu4j.llm.EngineCalls;
 import org.npu4j.llm.GenerationTimings;
 import org.npu4j.llm.ImageData;
 import org.npu4j.llm.JinjaChatTemplate;
@@ -89,9 +93,15 @@ public final class AxLlmModel implements LanguageModel {
      *                     {@code "bind"} (decode binds {@code K_cache_out}/{@code V_cache_out} at the cache
      *                     row: no copy; not confirmed on a board yet)
      * @param deviceId     the AXCL device, or -1 for the first
+     * @param ignoreEos     true: answers run to their token limit, stop ids included ({@link Capability#IGNORE_EOS})
      */
-    public record Options(@Nullable String name, int maxNewTokens, String kvStrategy, int deviceId) {
-        public static final Options DEFAULTS = new Options(null, 0, "copy", -1);
+    public record Options(@Nullable String name, int maxNewTokens, String kvStrategy, int deviceId, boolean ignoreEos) {
+        public static final Options DEFAULTS = new Options(null, 0, "copy", -1, false);
+
+        /** Options that stop at the tokenizer's stop ids. */
+        public Options(@Nullable String name, int maxNewTokens, String kvStrategy, int deviceId) {
+            this(name, maxNewTokens, kvStrategy, deviceId, false);
+        }
 
         public Options {
             if (maxNewTokens < 0) {
@@ -115,6 +125,7 @@ public final class AxLlmModel implements LanguageModel {
     private final Sampler sampler;
     private final ModelInfo info;
     private final int maxNewTokens;
+    private final boolean ignoreEos;
     private final LatencyRecorder latency;
     private final ExecutorService worker;
     /** The vision encoder, or null for a text-only package. */
@@ -127,6 +138,8 @@ public final class AxLlmModel implements LanguageModel {
      * key of the image's pixels and the token's index in it ({@link #imageKey}). Touched on the worker only.
      */
     private final long[] cached;
+    /** Decoded text of each token id that holds whole characters ({@link Utf8Stream}), filled lazily. */
+    private final String[] pieces;
     private volatile @Nullable Run current;
     private volatile boolean closed;
 
@@ -143,8 +156,10 @@ public final class AxLlmModel implements LanguageModel {
         this.imagePad = vision == null ? -1 : singleToken(tokenizer, IMAGE_PAD);
         this.sampler = new Sampler(pkg.vocab());
         this.maxNewTokens = o.maxNewTokens();
+        this.ignoreEos = o.ignoreEos();
         this.latency = new LatencyRecorder(name);
         this.cached = new long[engine.contextLength];
+        this.pieces = new String[Math.max(pkg.vocab(), tokenizer.size())];
         this.worker = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("npu4j-axcl-llm").unstarted(r));
         StringBuilder caps = new StringBuilder();
         for (int g = 1; g < engine.caps.length; g++) {
@@ -154,6 +169,9 @@ public final class AxLlmModel implements LanguageModel {
                 Capability.KV_REUSE);
         if (vision != null) {
             capabilities.add(Capability.IMAGES);
+        }
+        if (o.ignoreEos()) {
+            capabilities.add(Capability.IGNORE_EOS);
         }
         this.info = new ModelInfo(name, "axcl", runtime.runtimeVersion().full(), runtime.isEmulator(), pkg.dir(),
                 engine.contextLength, pkg.vocab(), engine.memoryBytes() + (vision == null ? 0 : vision.memoryBytes()),
@@ -426,6 +444,19 @@ public final class AxLlmModel implements LanguageModel {
         return true;
     }
 
+    /**
+     * The ids of the rendered conversation ({@link #render}), as {@link Run} prefills them on an empty
+     * cache. On the caller's thread: tokenizing touches no device.
+     */
+    @Override
+    public Optional<int[]> promptTokenIds(LlmRequest request) {
+        Objects.requireNonNull(request, "request");
+        if (closed) {
+            throw new IllegalStateException(info.name() + " is closed");
+        }
+        return Optional.of(tokenizer.encode(render(request)));
+    }
+
     @Override
     public LatencyRecorder latency() {
         return latency;
@@ -550,15 +581,22 @@ public final class AxLlmModel implements LanguageModel {
             while (common < held && common < ids.length && cached[common] == keys[common]) {
                 common++;
             }
+            if (!request.reuseCache()) {
+                common = 0;
+            }
             common = Math.min(common, ids.length - 1); // at least one token to prefill: its logits start the answer
             try (Arena imageArena = starts.length == 0 ? null : Arena.ofConfined()) {
                 AxLlmEngine.Rows rows = imageArena == null ? null : encodeImages(images, starts, common, ids.length,
-                        imageArena);
-                return generate(t0, ids, keys, common, rows);
+                        imageArena, () -> stop || closed);
+                if (stop || closed) {
+                    return aborted(); // stopped while the images were encoded: nothing prefilled
+                }
+                return prefillAndDecode(t0, ids, keys, common, rows);
             }
         }
 
-        private Completion generate(long t0, int[] ids, long[] keys, int common, AxLlmEngine.@Nullable Rows rows) {
+        private Completion prefillAndDecode(long t0, int[] ids, long[] keys, int common,
+                AxLlmEngine.@Nullable Rows rows) {
             int ctx = engine.contextLength;
             engine.truncate(common);
             int limit = request.maxNewTokens() > 0 ? request.maxNewTokens() : maxNewTokens > 0 ? maxNewTokens : ctx;
@@ -567,7 +605,7 @@ public final class AxLlmModel implements LanguageModel {
             StopSequences stops = request.stop().isEmpty() ? null
                     : new StopSequences(request.stop(), listener, () -> stop = true);
             TokenListener out = stops != null ? stops : listener;
-            Utf8Stream utf8 = new Utf8Stream();
+            Utf8Stream utf8 = new Utf8Stream(pieces);
             StringBuilder text = new StringBuilder();
             int[] generated = new int[Math.min(limit, ctx)];
             long[] times = new long[generated.length];
@@ -576,19 +614,24 @@ public final class AxLlmModel implements LanguageModel {
             boolean aborted = false;
             long prefillStart = System.nanoTime();
             long prefillEnd;
+            AxCallCounts c0 = engine.calls();
+            AxCallCounts c1;
+            int prefillSteps;
+            int decodeSteps = 0;
             try {
-                engine.prefill(ids, common, ids.length, rows);
+                prefillSteps = engine.prefill(ids, common, ids.length, rows);
+                c1 = engine.calls();
                 System.arraycopy(keys, common, cached, common, ids.length - common);
                 prefillEnd = System.nanoTime();
                 while (true) {
                     int token = sampler.sample(engine.logits(), generated, n);
-                    if (tokenizer.isStop(token)) {
+                    if (!ignoreEos && tokenizer.isStop(token)) {
                         break;
                     }
                     generated[n] = token;
                     times[n] = System.nanoTime();
                     n++;
-                    String piece = utf8.push(tokenizer.bytes(token));
+                    String piece = utf8.push(token, tokenizer.bytes(token));
                     text.append(piece);
                     out.onToken(piece, token);
                     if (stop) {
@@ -601,6 +644,7 @@ public final class AxLlmModel implements LanguageModel {
                     }
                     int p = engine.position();
                     engine.decode(token);
+                    decodeSteps++;
                     cached[p] = token;
                 }
             } catch (RuntimeException e) {
@@ -613,9 +657,13 @@ public final class AxLlmModel implements LanguageModel {
                 out.onToken(tail, n > 0 ? generated[n - 1] : -1);
             }
             long end = System.nanoTime();
+            AxCallCounts pf = c1.minus(c0);
+            AxCallCounts dc = engine.calls().minus(c1);
+            EngineCalls calls = new EngineCalls(prefillSteps, pf.executes(), pf.transfers(), pf.binds(), decodeSteps,
+                    dc.executes(), dc.transfers(), dc.binds());
             long decodeNanos = n > 0 ? times[n - 1] - prefillEnd : 0;
             PerfStats perf = new PerfStats((prefillEnd - prefillStart) / 1e6f, ids.length - common, decodeNanos / 1e6f, n,
-                    info.memoryBytes() / (1024f * 1024f));
+                    info.memoryBytes() / (1024f * 1024f), calls);
             out.onFinish(perf);
             GenerationTimings timings = timings(t0, end, times, n);
             if (timings.ttftNanos() >= 0) {
@@ -671,9 +719,11 @@ public final class AxLlmModel implements LanguageModel {
 
     /**
      * Runs the vision encoder on the images whose placeholders reach into {@code [from, to)} (the others'
-     * rows are in the KV cache already) and maps their placeholder positions to the rows.
+     * rows are in the KV cache already) and maps their placeholder positions to the rows; stops before the
+     * next image once {@code stopped} says so.
      */
-    private AxLlmEngine.Rows encodeImages(List<ImageData> images, int[] starts, int from, int to, Arena arena) {
+    private AxLlmEngine.Rows encodeImages(List<ImageData> images, int[] starts, int from, int to, Arena arena,
+            BooleanSupplier stopped) {
         int t = vision.tokens();
         int needed = 0;
         for (int start : starts) {
@@ -689,6 +739,9 @@ public final class AxLlmModel implements LanguageModel {
         for (int k = 0; k < starts.length; k++) {
             if (starts[k] + t <= from) {
                 continue;
+            }
+            if (stopped.getAsBoolean()) {
+                break;
             }
             vision.encode(images.get(k), rows, n * vision.rowBytes());
             for (int j = 0; j < t; j++) {

@@ -27,6 +27,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class AxclLlmProvider implements LanguageModelProvider {
     private static final Logger LOG = LoggerFactory.getLogger(AxclLlmProvider.class);
+    /** The neutral option of {@link LoadOptions}: answers run to their token limit. */
+    static final String IGNORE_EOS = "ignore_eos";
     static final String KV = "axcl.kv";
     static final String DEVICE = "axcl.device";
     static final String TOKENIZER = "axcl.tokenizer";
@@ -87,7 +89,8 @@ public final class AxclLlmProvider implements LanguageModelProvider {
         } else {
             rt = options.emulator() ? AxclRuntime.Options.emulator() : AxclRuntime.Options.defaults();
         }
-        AxLlmModel.Options o = new AxLlmModel.Options(options.name(), options.maxNewTokens(), kv, device);
+        AxLlmModel.Options o = new AxLlmModel.Options(options.name(), options.maxNewTokens(), kv, device,
+                "true".equals(options.option(IGNORE_EOS)));
         return AxLlmModel.open(pkg, rt, o);
     }
 

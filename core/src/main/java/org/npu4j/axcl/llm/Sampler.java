@@ -13,6 +13,11 @@ import org.npu4j.llm.Sampling;
  * negative ones multiplied), then top-p if enabled, else top-k if enabled, else argmax. Temperature 0
  * is greedy (ax-llm PR #56). Seeded for reproducible answers.
  *
+ * <p>Greedy decoding (every switch off, as in the Qwen3-0.6B package's {@code post_config.json},
+ * {@code shared/facts/axllm.md}) takes the argmax straight from the bf16 logits, with no float copy.
+ * Top-p selects its candidates with a binary heap instead of sorting them all: the nucleus of a peaked
+ * distribution is a handful of tokens out of the tens of thousands within reach of the best.
+ *
  * <p>Not thread-safe: one per model, used by the generating thread. Argmax and the penalty allocate
  * nothing; top-p and top-k allocate nothing after the first token (scratch arrays kept).
  */
@@ -86,6 +91,9 @@ final class Sampler {
      * @param generated the ids generated so far in this run, {@code count} of them
      */
     int sample(MemorySegment bf16Logits, int[] generated, int count) {
+        if (!temperatureOn && !penaltyOn && !topPOn && !topKOn) {
+            return argmaxBf16(bf16Logits, vocab);
+        }
         float[] l = logits;
         for (int i = 0; i < vocab; i++) {
             l[i] = Float.intBitsToFloat(bf16Logits.getAtIndex(BF16, i) << 16);
@@ -120,6 +128,20 @@ final class Sampler {
         return argmax(l, vocab);
     }
 
+    /** {@link #argmax(float[], int)} of the floats of {@code n} bf16 values, without copying them. */
+    static int argmaxBf16(MemorySegment bf16, int n) {
+        int best = 0;
+        float max = Float.intBitsToFloat(bf16.getAtIndex(BF16, 0) << 16);
+        for (int i = 1; i < n; i++) {
+            float v = Float.intBitsToFloat(bf16.getAtIndex(BF16, i) << 16);
+            if (v > max) {
+                max = v;
+                best = i;
+            }
+        }
+        return best;
+    }
+
     static int argmax(float[] l, int n) {
         int best = 0;
         float max = l[0];
@@ -150,8 +172,12 @@ final class Sampler {
 
     /**
      * Nucleus: the smallest set of most likely tokens whose probability reaches {@code topP}. Tokens
-     * more than 30 below the largest logit (probability ratio under 1e-13) are left out of the sort: their
-     * whole mass is below 2e-8 even at a 152k vocabulary.
+     * more than 30 below the largest logit (probability ratio under 1e-13) are left out: their whole
+     * mass is below 2e-8 even at a 152k vocabulary. The candidates' probabilities are normalised over
+     * all of them; then the most likely are taken one by one, in descending logit order (ties: lower
+     * id first), from a binary min-heap of their keys, until their probability reaches {@code topP}:
+     * heapifying is linear, and only the kept tokens are taken out. (The total is summed in id order,
+     * a full sort summed it in logit order: the same sum but for rounding in its last bits.)
      */
     private int topP() {
         float max = logits[argmax(logits, vocab)];
@@ -159,34 +185,57 @@ final class Sampler {
         if (keys.length < vocab) {
             keys = new long[vocab];
         }
+        long[] h = keys;
         int n = 0;
+        double sum = 0;
         for (int i = 0; i < vocab; i++) {
             float v = logits[i];
             if (v >= floor) {
                 // descending by logit: the complement of the order-preserving int image of the float, then the id
                 int bits = Float.floatToRawIntBits(v);
                 int ordered = bits >= 0 ? bits : bits ^ 0x7FFFFFFF;
-                keys[n++] = ((long) ~ordered << 32) | i;
+                h[n++] = ((long) ~ordered << 32) | i;
+                sum += (float) Math.exp(v - max);
             }
         }
-        java.util.Arrays.sort(keys, 0, n);
-        ensure(n);
-        double sum = 0;
-        for (int j = 0; j < n; j++) {
-            candidates[j] = (int) keys[j];
-            probs[j] = (float) Math.exp(logits[candidates[j]] - max);
-            sum += probs[j];
+        for (int i = (n >>> 1) - 1; i >= 0; i--) {
+            siftDown(h, i, n);
         }
+        int size = n;
+        int keep = 0;
         double acc = 0;
-        int keep = n;
-        for (int j = 0; j < n; j++) {
-            acc += probs[j] / sum;
+        while (size > 0) {
+            int id = (int) h[0];
+            h[0] = h[--size];
+            siftDown(h, 0, size);
+            ensure(keep + 1);
+            candidates[keep++] = id;
+            acc += (float) Math.exp(logits[id] - max) / sum;
             if (acc >= topP) {
-                keep = j + 1;
                 break;
             }
         }
         return draw(keep);
+    }
+
+    /** Restores the min-heap order of {@code h[0, n)} below {@code i}. */
+    private static void siftDown(long[] h, int i, int n) {
+        long x = h[i];
+        while (true) {
+            int c = 2 * i + 1;
+            if (c >= n) {
+                break;
+            }
+            if (c + 1 < n && h[c + 1] < h[c]) {
+                c++;
+            }
+            if (h[c] >= x) {
+                break;
+            }
+            h[i] = h[c];
+            i = c;
+        }
+        h[i] = x;
     }
 
     /** Inserts id into candidates[0, at] keeping them sorted by descending logit (candidates[at] is overwritten). */

@@ -196,6 +196,18 @@ class AxLlmVisionTest {
     }
 
     @Test
+    void layersWithMropeIndicesAreANamedLoadError(@TempDir Path dir) throws IOException {
+        // Qwen-VL's real packages take three rows of positions (mRoPE); the engine writes one and says so
+        Path pkg = copy(tinyVl(), dir.resolve("mrope"));
+        Path l0 = pkg.resolve("tiny_vl_p128_l0_together.axmodel");
+        Files.writeString(l0, Files.readString(l0).replace("compute axllm_layer layer=0", "compute hash")
+                .replace("indices uint32 none 1x128", "indices uint32 none 3x128"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> open(pkg));
+        assertTrue(e.getMessage().contains("tiny_vl_p128_l0_together.axmodel") && e.getMessage().contains("mRoPE")
+                && e.getMessage().contains("3 rows"), e.getMessage());
+    }
+
+    @Test
     void aVlmTypeThatIsNotQwenVlIsRefused(@TempDir Path dir) throws IOException {
         Path pkg = copy(tinyVl(), dir.resolve("internvl"));
         Path cfg = pkg.resolve("config.json");

@@ -1,5 +1,6 @@
 package org.npu4j.langchain4j;
 
+import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.ModelProvider;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
@@ -74,8 +75,13 @@ public final class NpuChatModel implements ChatModel {
             this.defaults = ChatRequestParameters.builder().modelName(model.name()).build();
         }
 
-        /** Parameters used where a request leaves them unset (its model name defaults to the model's). */
+        /**
+         * Parameters used where a request leaves them unset (its model name defaults to the model's).
+         *
+         * @throws UnsupportedFeatureException if they name another model than the loaded one
+         */
         public Builder defaultRequestParameters(ChatRequestParameters p) {
+            Mapping.checkModelName(model, p.modelName());
             this.defaults = ChatRequestParameters.builder().modelName(model.name()).build().overrideWith(p);
             return this;
         }

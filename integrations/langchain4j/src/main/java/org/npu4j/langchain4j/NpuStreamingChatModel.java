@@ -1,18 +1,15 @@
 package org.npu4j.langchain4j;
 
-import dev.langchain4j.agent.tool.ToolExecutionRequest;
+import dev.langchain4j.internal.InternalStreamingChatResponseHandlerUtils;
+import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.ModelProvider;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.listener.ChatModelListener;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.CompleteToolCall;
-import dev.langchain4j.model.chat.response.PartialResponse;
-import dev.langchain4j.model.chat.response.PartialResponseContext;
-import dev.langchain4j.model.chat.response.PartialThinking;
-import dev.langchain4j.model.chat.response.PartialThinkingContext;
+import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.PartialToolCall;
-import dev.langchain4j.model.chat.response.PartialToolCallContext;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.chat.response.StreamingHandle;
 import java.util.List;
@@ -46,8 +43,9 @@ import org.npu4j.llm.ToolCall;
  * });
  * }
  *
- * <p>Callbacks run on the backend's thread ({@link TokenListener}); {@code chat} returns at once. The
- * LanguageModel stays the caller's. Thread-safe.
+ * <p>All callbacks of one request run on one virtual thread of that request, in order ({@link SerialCallbacks}),
+ * never on the caller's; {@code chat} returns at once. A callback that throws gets its exception in
+ * {@code onError} and the stream goes on. The LanguageModel stays the caller's. Thread-safe.
  */
 public final class NpuStreamingChatModel implements StreamingChatModel {
     private final LanguageModel model;
@@ -71,12 +69,14 @@ public final class NpuStreamingChatModel implements StreamingChatModel {
     public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
         LlmRequest r = Mapping.request(model, request, thinking);
         AtomicReference<CompletableFuture<Completion>> future = new AtomicReference<>();
+        SerialCallbacks events = new SerialCallbacks("npu4j-langchain4j-" + model.name());
         StreamingHandle handle = new StreamingHandle() {
             private volatile boolean cancelled;
 
             @Override
             public void cancel() {
                 cancelled = true;
+                events.stop();
                 CompletableFuture<Completion> f = future.get();
                 if (f != null) {
                     f.cancel(true);
@@ -89,32 +89,33 @@ public final class NpuStreamingChatModel implements StreamingChatModel {
             }
         };
         List<String> toolIds = new CopyOnWriteArrayList<>();
+        // Runs on the backend's thread; every handler call is posted to the request's callback thread. A
+        // handler that throws gets its exception in onError and the stream goes on (LangChain4j's rule,
+        // through its InternalStreamingChatResponseHandlerUtils).
         AnswerSplitter splitter = new AnswerSplitter(new AnswerSplitter.Sink() {
             @Override
             public void content(String text) {
-                if (!handle.isCancelled()) {
-                    handler.onPartialResponse(new PartialResponse(text), new PartialResponseContext(handle));
-                }
+                events.post(() -> InternalStreamingChatResponseHandlerUtils.onPartialResponse(handler, text, handle));
             }
 
             @Override
             public void reasoning(String text) {
-                if (!handle.isCancelled()) {
-                    handler.onPartialThinking(new PartialThinking(text), new PartialThinkingContext(handle));
-                }
+                events.post(() -> InternalStreamingChatResponseHandlerUtils.onPartialThinking(handler, text, handle));
             }
 
             @Override
             public void toolCall(int index, ToolCall call) {
                 String id = Mapping.newToolCallId();
                 toolIds.add(id);
-                if (handle.isCancelled()) {
-                    return;
-                }
-                handler.onPartialToolCall(PartialToolCall.builder().index(index).id(id).name(call.name())
-                        .partialArguments(call.arguments().toString()).build(), new PartialToolCallContext(handle));
-                ToolExecutionRequest req = Mapping.toolRequest(call, id);
-                handler.onCompleteToolCall(new CompleteToolCall(index, req));
+                PartialToolCall partial = PartialToolCall.builder().index(index).id(id).name(call.name())
+                        .partialArguments(call.arguments().toString()).build();
+                CompleteToolCall complete = new CompleteToolCall(index, Mapping.toolRequest(call, id));
+                events.post(() -> {
+                    InternalStreamingChatResponseHandlerUtils.onPartialToolCall(handler, partial, handle);
+                    if (!handle.isCancelled()) {
+                        InternalStreamingChatResponseHandlerUtils.onCompleteToolCall(handler, complete);
+                    }
+                });
             }
 
             @Override
@@ -125,7 +126,7 @@ public final class NpuStreamingChatModel implements StreamingChatModel {
         TokenListener listener = new TokenListener() {
             @Override
             public void onToken(String text, int tokenId) {
-                if (!text.isEmpty()) {
+                if (!text.isEmpty() && !handle.isCancelled()) {
                     splitter.accept(text);
                 }
             }
@@ -135,23 +136,30 @@ public final class NpuStreamingChatModel implements StreamingChatModel {
                 splitter.finish();
             }
         };
-        CompletableFuture<Completion> f = model.generateAsync(r, listener);
+        CompletableFuture<Completion> f;
+        try {
+            f = model.generateAsync(r, listener);
+        } catch (RuntimeException e) {
+            events.stop();
+            throw e;
+        }
         future.set(f);
         if (handle.isCancelled()) {
             f.cancel(true);
         }
         f.whenComplete((c, e) -> {
-            if (handle.isCancelled()) {
+            if (e == null) {
+                ChatResponse response = Mapping.response(model, c, toolIds);
+                events.postLast(() -> InternalStreamingChatResponseHandlerUtils.onCompleteResponse(handler, response));
                 return;
             }
-            if (e != null) {
-                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-                if (!(cause instanceof CancellationException)) {
-                    handler.onError(cause);
-                }
-                return;
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof CancellationException) {
+                events.stop(); // cancelled through the handle: no callback follows
+            } else {
+                events.postLast(() -> InternalStreamingChatResponseHandlerUtils.withLoggingExceptions(
+                        () -> handler.onError(cause)));
             }
-            handler.onCompleteResponse(Mapping.response(model, c, toolIds));
         });
     }
 
@@ -182,8 +190,13 @@ public final class NpuStreamingChatModel implements StreamingChatModel {
             this.defaults = ChatRequestParameters.builder().modelName(model.name()).build();
         }
 
-        /** Parameters used where a request leaves them unset (its model name defaults to the model's). */
+        /**
+         * Parameters used where a request leaves them unset (its model name defaults to the model's).
+         *
+         * @throws UnsupportedFeatureException if they name another model than the loaded one
+         */
         public Builder defaultRequestParameters(ChatRequestParameters p) {
+            Mapping.checkModelName(model, p.modelName());
             this.defaults = ChatRequestParameters.builder().modelName(model.name()).build().overrideWith(p);
             return this;
         }

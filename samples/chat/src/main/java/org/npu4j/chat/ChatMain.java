@@ -102,7 +102,7 @@ public final class ChatMain implements Callable<Integer> {
 
     @Option(names = "--image", paramLabel = "FILE",
             description = "Show the image (PNG, JPEG, ...) with the first message; repeatable. Needs a model with a"
-                    + " vision encoder (e.g. --emulator=rk3588-qwen3-vl-2b-w8a8).")
+                    + " vision encoder (e.g. --emulator=rk3588-qwen3-vl-2b-w8a8 or --emulator=ax650n-tiny-vl).")
     List<Path> images = new ArrayList<>();
 
     @Option(names = "--prompt", paramLabel = "TEXT", description = "Answer TEXT once and exit (for scripts).")

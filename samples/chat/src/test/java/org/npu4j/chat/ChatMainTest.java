@@ -109,11 +109,12 @@ class ChatMainTest {
         assertEquals(1, run("--emulator", "--cpus", "40", "--prompt", "x").exitCode());
     }
 
-    @Test
-    void imageFlagShowsTheImageToAVisionModel(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"rk3588-qwen3-vl-2b-w8a8", "ax650n-tiny-vl"})
+    void imageFlagShowsTheImageToAVisionModel(String vlm, @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Path red = png(dir.resolve("red.png"), 0xc02020);
         Path blue = png(dir.resolve("blue.png"), 0x2020c0);
-        String profile = "--emulator=rk3588-qwen3-vl-2b-w8a8";
+        String profile = "--emulator=" + vlm;
         Run a = run(profile, "--max-new-tokens", "12", "--image", red.toString(), "--prompt", "What is it?");
         assertEquals(0, a.exitCode(), a.err());
         Run b = run(profile, "--max-new-tokens", "12", "--image", blue.toString(), "--prompt", "What is it?");
@@ -121,7 +122,9 @@ class ChatMainTest {
         Run a2 = run(profile, "--max-new-tokens", "12", "--image", red.toString(), "--prompt", "What is it?");
         assertEquals(a.out(), a2.out(), "the same image, the same answer");
         assertFalse(a.out().equals(b.out()), "another image, another answer: " + a.out());
-        Run refused = run("--emulator", "--image", red.toString(), "--prompt", "What is it?");
+        assertTrue(a.err().contains("(emulator)"), a.err());
+        String textOnly = vlm.startsWith("ax650n") ? "--emulator=ax650n-tiny" : "--emulator";
+        Run refused = run(textOnly, "--image", red.toString(), "--prompt", "What is it?");
         assertEquals(1, refused.exitCode());
         assertTrue(refused.err().contains("vision encoder"), refused.err());
         Run missing = run(profile, "--image", dir.resolve("none.png").toString(), "--prompt", "What is it?");

@@ -89,6 +89,64 @@ class ChatTerminalIT {
         }
     }
 
+    /** {@code /image FILE} in the interactive chat on the AX650N emulator's VLM package: the answer follows the image. */
+    @Test
+    void imageCommandOnTheAx650nEmulator() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "util-linux script is not installed");
+        Path red = png(home.resolve("red.png"), 0xc02020);
+        Path blue = png(home.resolve("blue.png"), 0x2020c0);
+        String command = "stty cols 200 rows 50; exec " + Launcher.path()
+                + " --emulator=ax650n-tiny-vl --no-think --max-new-tokens 24";
+        ProcessBuilder pb = new ProcessBuilder(List.of("/usr/bin/script", "-qfec", command, "/dev/null"));
+        pb.environment().put("HOME", home.toString());
+        pb.environment().put("TERM", "xterm-256color");
+        pb.environment().put("NPU4J_EMULATOR_SPEED", "0");
+        pb.redirectErrorStream(true);
+        Process p = pb.start();
+        Thread reader = Thread.ofPlatform().daemon().start(() -> pump(p.getInputStream()));
+        OutputStream keys = p.getOutputStream();
+        try {
+            int mark = await(0, Repl.PROMPT, 60);
+            String[] answers = new String[3];
+            Path[] shown = {red, blue, red};
+            for (int i = 0; i < shown.length; i++) {
+                type(keys, "/image " + shown[i] + "\r");
+                mark = await(mark, "(image 32x24 attached to your next message)", 10);
+                mark = await(mark, Repl.PROMPT, 10);
+                type(keys, "What is in the picture?\r");
+                int answer = await(mark, "What is in the picture?", 10);
+                mark = await(answer, "(emulator)\n", 60);
+                String stats = lineBefore(mark);
+                assertTrue(stats.startsWith("TTFT "), stats);
+                answers[i] = screen.substring(answer, mark - 1 - stats.length()).strip();
+                mark = await(mark, Repl.PROMPT, 10);
+                type(keys, "/reset\r");
+                mark = await(mark, "(conversation cleared", 10);
+            }
+            assertTrue(!answers[0].isEmpty(), screen.toString());
+            assertEquals(answers[0], answers[2], "the same image, the same answer");
+            assertTrue(!answers[0].equals(answers[1]), "another image, another answer: " + answers[0]);
+            type(keys, "/exit\r");
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the chat ended after /exit: " + screen);
+            assertEquals(0, p.exitValue(), screen.toString());
+        } finally {
+            p.destroyForcibly();
+            reader.join(5000);
+        }
+    }
+
+    private static Path png(Path file, int rgb) throws IOException {
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(32, 24,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 24; y++) {
+            for (int x = 0; x < 32; x++) {
+                img.setRGB(x, y, x < 8 ? 0x20c020 : rgb);
+            }
+        }
+        javax.imageio.ImageIO.write(img, "png", file.toFile());
+        return file;
+    }
+
     private void pump(InputStream in) {
         byte[] buf = new byte[4096];
         try {

@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -24,9 +25,10 @@ import org.npu4j.Emulator;
 import org.npu4j.axcl.AxDevice;
 import org.npu4j.axcl.AxModel;
 import org.npu4j.axcl.AxclRuntime;
-import org.npu4j.rkllm.RkllmAbi;
-import org.npu4j.rkllm.RkllmModel;
-import org.npu4j.rkllm.RkllmRuntime;
+import org.npu4j.llm.Capability;
+import org.npu4j.llm.LanguageModel;
+import org.npu4j.llm.LoadOptions;
+import org.npu4j.llm.ModelInfo;
 import org.npu4j.tuning.HostFiles;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,17 +38,23 @@ import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code npu4j bench}: measures LLMs (RKLLM: TTFT, prefill and decode tokens/s, peak RSS) and engine
- * models (AXCL: per-call latency percentiles) on this board or on the emulated runtimes, with and
- * without host tuning, and prints the results as Markdown tables in the form of the published ones
- * (or JSON).
+ * {@code npu4j bench}: measures LLMs through the backend-neutral LLM API ({@link LanguageModel}: an
+ * {@code .rkllm} file on RKLLM, an ax-llm package directory on AXCL, or an emulator profile of either:
+ * TTFT, prefill and decode tokens/s, engine calls per token, peak RSS) and engine models (AXCL:
+ * per-call latency percentiles) on this board or on the emulated runtimes, with and without host
+ * tuning, and prints the results as Markdown tables in the form of the published ones (or JSON). On
+ * npu4j's emulated AX650N packages the vendor's call pattern ({@link VendorBench}) runs beside npu4j
+ * in the same run, and the report gives the ratios.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Benchmark LLMs (.rkllm: TTFT, prefill and decode tok/s, peak RSS) and engine models (.axmodel:",
-            "per-call latency percentiles) on this board, or on npu4j's emulated runtimes (--emulator), optionally",
-            "with and without host tuning (--tuning default,tuned). Prints Markdown tables with the columns of the",
-            "published tables (or --json). Results of emulated runtimes are marked (emulator)."})
+        description = {"Benchmark LLMs (.rkllm files, ax-llm package directories: TTFT, prefill and decode tok/s, engine",
+            "calls per token, peak RSS) and engine models (.axmodel: per-call latency percentiles) on this board, or",
+            "on npu4j's emulated runtimes (--emulator), optionally with and without host tuning (--tuning",
+            "default,tuned). On emulated AX650N packages the vendor's call pattern runs beside npu4j (--no-vendor:",
+            "not). Prints Markdown tables with the columns of the published tables (or --json). Results of",
+            "emulated runtimes are marked (emulator)."})
 final class BenchCommand implements Callable<Integer> {
+    static final String CATCH_UP = "NPU4J_EMULATOR_CATCH_UP";
     private static final Pattern QUANT = Pattern.compile("(?i)(?<![a-z0-9])(w\\d+a\\d+(?:[-_]g\\d+)?|fp16|bf16|int8|int4)");
 
     @ParentCommand
@@ -56,18 +64,19 @@ final class BenchCommand implements Callable<Integer> {
     private CommandSpec spec;
 
     /** Emulator profiles run by {@code --emulator} without a value: those with published figures. */
-    static final List<String> DEFAULT_PROFILES = List.of("rk3588-qwen3-0.6b-w8a8", "yolo11s-640", "mobilenetv2",
-            "qwen3-0.6b-layer");
+    static final List<String> DEFAULT_PROFILES = List.of("rk3588-qwen3-0.6b-w8a8", "ax650n-qwen3-0.6b-w8a16",
+            "yolo11s-640", "mobilenetv2", "qwen3-0.6b-layer");
 
     @Parameters(paramLabel = "MODEL", arity = "0..*",
-            description = {"Model files: .rkllm (LLM runs on the RKLLM runtime found on this machine) and .axmodel",
-                "(engine runs on the AXCL runtime)."})
+            description = {"Models: .rkllm files and ax-llm package directories (LLMs, through the LLM API on the",
+                "RKLLM or AXCL runtime found on this machine) and .axmodel files (engine runs on the AXCL runtime)."})
     List<Path> models = new ArrayList<>();
 
     @Option(names = "--emulator", arity = "0..1", paramLabel = "PROFILE[,PROFILE...]", fallbackValue = "",
-            split = ",", description = {"Run against npu4j's emulated runtimes: the given emulator profiles (the model",
-                "descriptors of the RKLLM and AXCL emulators, e.g. rk3588-qwen3-0.6b-w8a8,yolo11s-640), or without a",
-                "value those with published figures: rk3588-qwen3-0.6b-w8a8, yolo11s-640, mobilenetv2, qwen3-0.6b-layer."})
+            split = ",", description = {"Run against npu4j's emulated runtimes: the given emulator profiles (LLM",
+                "profiles of both runtimes, e.g. rk3588-qwen3-0.6b-w8a8, ax650n-qwen3-0.6b-w8a16, ax650n-tiny, and the",
+                "AXCL emulator's engine models, e.g. yolo11s-640), or without a value those with published figures:",
+                "rk3588-qwen3-0.6b-w8a8, ax650n-qwen3-0.6b-w8a16, yolo11s-640, mobilenetv2, qwen3-0.6b-layer."})
     @Nullable List<String> emulator;
 
     @Option(names = "--runs", paramLabel = "N", defaultValue = "3",
@@ -83,8 +92,24 @@ final class BenchCommand implements Callable<Integer> {
     int maxNewTokens;
 
     @Option(names = "--ignore-eos", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "LLM: generate exactly --max-new-tokens each run (RKLLM ABI 1.3 only). Default: ${DEFAULT-VALUE}")
+            description = "LLM: generate exactly --max-new-tokens each run (AXCL, RKLLM ABI 1.3). Default: ${DEFAULT-VALUE}")
     boolean ignoreEos;
+
+    @Option(names = "--prompt-tokens", paramLabel = "N", defaultValue = "128",
+            description = {"LLM: fit each prompt to exactly N prompt tokens (template and system prompt included)",
+                "where the model can count them (AXCL; the vendor tables: 128); 0 keeps the prompts as written.",
+                "Default: ${DEFAULT-VALUE}"})
+    int promptTokens;
+
+    @Option(names = "--kv", paramLabel = "copy|bind", defaultValue = "copy",
+            description = {"AX650N LLM: how new K/V rows reach the cache: copy (device-to-device, the vendor's current",
+                "way) or bind (K_cache_out bound at the cache row). Default: ${DEFAULT-VALUE}"})
+    String kv;
+
+    @Option(names = "--vendor", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = {"Emulated AX650N LLM packages: also run the vendor's call pattern (native/bench",
+                "axllm_vendor_bench) on the same package and prompts, and report npu4j/vendor. Default: ${DEFAULT-VALUE}"})
+    boolean vendor;
 
     @Option(names = "--max-context", paramLabel = "TOKENS", defaultValue = "1024",
             description = "LLM: context window (max_context_len). Default: ${DEFAULT-VALUE}")
@@ -102,6 +127,7 @@ final class BenchCommand implements Callable<Integer> {
             description = "LLM with --emulator: the ABI of the emulated RKLLM runtime. Default: ${DEFAULT-VALUE}")
     String rkllmAbi;
 
+
     @Option(names = "--calls", paramLabel = "N", defaultValue = "200",
             description = "Engine: calls per model, shape group and tuning mode. Default: ${DEFAULT-VALUE}")
     long calls;
@@ -111,7 +137,8 @@ final class BenchCommand implements Callable<Integer> {
     int warmupCalls;
 
     @Option(names = "--axcl-library", paramLabel = "FILE",
-            description = "Engine: the libaxcl_rt.so to load (default: -Dnpu4j.axcl.library, NPU4J_AXCL_LIBRARY, the library path).")
+            description = {"Engine and ax-llm packages: the libaxcl_rt.so to load (default: -Dnpu4j.axcl.library,",
+                "NPU4J_AXCL_LIBRARY, the library path)."})
     @Nullable Path axclLibrary;
 
     @Option(names = "--tuning", paramLabel = "MODE[,MODE]", split = ",", defaultValue = "default",
@@ -143,8 +170,13 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "Log what the runtimes and the tuning do (slf4j info).")
     boolean verbose;
 
-    /** An LLM to measure: an emulator profile or a model file. */
-    record LlmTarget(String id, String name, @Nullable String quant, Path file, boolean emulator) {}
+    /**
+     * An LLM to measure: an emulator profile ({@code file} null) or a model file or package directory.
+     *
+     * @param name the model's name where the bench knows it before opening (an RKLLM emulator
+     *             descriptor's), else null: the model's own
+     */
+    record LlmTarget(String id, @Nullable String name, @Nullable String quant, @Nullable Path file, boolean emulator) {}
 
     /** An engine model to measure: an emulator profile or a model file. */
     record EngineTarget(String id, Path file, boolean emulator) {}
@@ -170,16 +202,23 @@ final class BenchCommand implements Callable<Integer> {
         List<BenchReport.EngineResult> engine = new ArrayList<>();
         boolean anyEmulator = llmTargets.stream().anyMatch(LlmTarget::emulator)
                 || engineTargets.stream().anyMatch(EngineTarget::emulator);
+        String catchUp = null;
+        if (anyEmulator) {
+            // A throughput benchmark: late wake-ups of a loaded host are caught up by the emulated waits
+            // that follow, as the vendor-pattern driver does (unless the environment says otherwise).
+            catchUp = NativeEnv.get(CATCH_UP);
+            if (catchUp == null || catchUp.isBlank()) {
+                catchUp = "1";
+                NativeEnv.set(CATCH_UP, catchUp);
+            }
+        }
 
         try (PrintStream hlogOut = hlogFile == null ? null : new PrintStream(Files.newOutputStream(hlogFile), true,
                 StandardCharsets.UTF_8);
              Progress progress = Progress.onTerminal(!noProgress)) {
             HistogramLogWriter hlog = hlogOut == null ? null : hlogWriter(hlogOut, started);
-            if (!llmTargets.isEmpty()) {
-                RkllmRuntime runtime = rkllmRuntime(llmTargets);
-                for (LlmTarget t : llmTargets) {
-                    llm.add(runLlm(t, runtime, prompts, files, thisHost, outcomes, progress, hlog));
-                }
+            for (LlmTarget t : llmTargets) {
+                llm.add(runLlm(t, prompts, files, thisHost, outcomes, progress, hlog));
             }
             if (!engineTargets.isEmpty()) {
                 AxclRuntime.Options options = engineTargets.get(0).emulator() ? AxclRuntime.Options.emulator()
@@ -197,9 +236,10 @@ final class BenchCommand implements Callable<Integer> {
                         System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors(),
                         Runtime.version().toString()),
                 new BenchReport.Settings(List.copyOf(tuning), anyEmulator ? effectiveSpeed() : null, runs, warmup,
-                        maxNewTokens, !llmTargets.isEmpty() && ignoreEos && abiOf(llmTargets) == RkllmAbi.V1_3,
+                        maxNewTokens, !llm.isEmpty() && ignoreEos && llm.stream().allMatch(BenchReport.LlmResult::eosIgnored),
                         prompts.source(), prompts.size(),
-                        engineTargets.isEmpty() ? 0 : calls, engineTargets.isEmpty() ? 0 : warmupCalls),
+                        engineTargets.isEmpty() ? 0 : calls, engineTargets.isEmpty() ? 0 : warmupCalls, promptTokens,
+                        kv, vendor, catchUp),
                 List.copyOf(outcomes.values()), llm, engine);
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         String jsonText = mapper.writeValueAsString(report);
@@ -213,9 +253,13 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private void validate() {
-        if (runs < 1 || warmup < 0 || maxNewTokens < 1 || maxContext < 2 || calls < 1 || warmupCalls < 0) {
-            throw new IllegalArgumentException("--runs, --max-new-tokens and --calls must be at least 1, --warmup and"
-                    + " --warmup-calls at least 0, --max-context at least 2");
+        if (runs < 1 || warmup < 0 || maxNewTokens < 1 || maxContext < 2 || calls < 1 || warmupCalls < 0
+                || promptTokens < 0) {
+            throw new IllegalArgumentException("--runs, --max-new-tokens and --calls must be at least 1, --warmup,"
+                    + " --warmup-calls and --prompt-tokens at least 0, --max-context at least 2");
+        }
+        if (!kv.equals("copy") && !kv.equals("bind")) {
+            throw new IllegalArgumentException("--kv " + kv + ": accepted copy and bind");
         }
         if (tuning.isEmpty()) {
             throw new IllegalArgumentException("--tuning needs default, tuned or default,tuned");
@@ -240,14 +284,27 @@ final class BenchCommand implements Callable<Integer> {
                         + ": accepted a number >= 0 (1 = board timing, 0 = no delays)");
             }
         }
-        RkllmAbi.of(rkllmAbi);
+        if (!rkllmAbi.equals("1.2") && !rkllmAbi.equals("1.3")) {
+            throw new IllegalArgumentException("--rkllm-abi " + rkllmAbi + ": accepted 1.2 and 1.3");
+        }
     }
 
     private void targets(List<LlmTarget> llmTargets, List<EngineTarget> engineTargets) {
         for (Path p : models) {
-            String file = p.getFileName().toString();
+            String file = p.getFileName() == null ? p.toString() : p.getFileName().toString();
+            if (Files.isDirectory(p)) {
+                if (!Files.isRegularFile(p.resolve("config.json"))) {
+                    throw new IllegalArgumentException(p + ": a directory without config.json: expected an ax-llm"
+                            + " package directory (config.json and *.axmodel layers), a .rkllm or an .axmodel file");
+                }
+                Matcher m = QUANT.matcher(file);
+                llmTargets.add(new LlmTarget(file, null, m.find() ? m.group(1).toUpperCase(Locale.ROOT) : null, p,
+                        false));
+                continue;
+            }
             if (!file.endsWith(".rkllm") && !file.endsWith(".axmodel")) {
-                throw new IllegalArgumentException(p + ": accepted .rkllm and .axmodel model files (or --emulator profiles)");
+                throw new IllegalArgumentException(p + ": accepted .rkllm and .axmodel model files and ax-llm package"
+                        + " directories (or --emulator profiles)");
             }
             if (!Files.isRegularFile(p)) {
                 throw new IllegalArgumentException(p + ": no such file");
@@ -270,24 +327,30 @@ final class BenchCommand implements Callable<Integer> {
             if (profiles.isEmpty()) {
                 profiles.addAll(DEFAULT_PROFILES);
             }
+            List<String> llmProfiles = LanguageModel.emulatorProfiles();
             List<String> rkllm = Emulator.models("rkllm");
             List<String> axcl = Emulator.models("axcl");
             for (String profile : profiles) {
-                String file = profile.endsWith(".model") ? profile : profile + ".model";
-                String id = file.substring(0, file.length() - ".model".length());
-                if (rkllm.contains(file)) {
-                    Path descriptor = Emulator.model("rkllm", file);
-                    Map<String, String> d = descriptor(descriptor);
-                    llmTargets.add(new LlmTarget(id, d.getOrDefault("name", id), d.get("dtype"), descriptor, true));
+                String id = profile.endsWith(".model") ? profile.substring(0, profile.length() - ".model".length())
+                        : profile;
+                String file = id + ".model";
+                if (llmProfiles.contains(id)) {
+                    String name = null;
+                    String quant = null;
+                    if (rkllm.contains(file)) { // an emulator descriptor names its model and data type
+                        Map<String, String> d = descriptor(Emulator.model("rkllm", file));
+                        name = d.get("name");
+                        quant = d.get("dtype");
+                    }
+                    if (quant == null) {
+                        Matcher m = QUANT.matcher(id);
+                        quant = m.find() ? m.group(1).toUpperCase(Locale.ROOT) : null;
+                    }
+                    llmTargets.add(new LlmTarget(id, name, quant, null, true));
                 } else if (axcl.contains(file)) {
                     engineTargets.add(new EngineTarget(id, Emulator.model("axcl", file), true));
                 } else {
-                    List<String> all = new ArrayList<>();
-                    for (String f : rkllm) {
-                        if (f.endsWith(".model")) {
-                            all.add(f.substring(0, f.length() - 6));
-                        }
-                    }
+                    List<String> all = new ArrayList<>(llmProfiles);
                     for (String f : axcl) {
                         if (f.endsWith(".model")) {
                             all.add(f.substring(0, f.length() - 6));
@@ -298,14 +361,13 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         }
-        if (llmTargets.stream().anyMatch(LlmTarget::emulator) && llmTargets.stream().anyMatch(t -> !t.emulator())) {
-            throw new IllegalArgumentException("one process holds one RKLLM runtime: benchmark .rkllm files and"
-                    + " emulator profiles in separate runs");
-        }
-        if (engineTargets.stream().anyMatch(EngineTarget::emulator)
-                && engineTargets.stream().anyMatch(t -> !t.emulator())) {
-            throw new IllegalArgumentException("one process holds one AXCL runtime: benchmark .axmodel files and"
-                    + " emulator profiles in separate runs");
+        boolean anyEmulated = llmTargets.stream().anyMatch(LlmTarget::emulator)
+                || engineTargets.stream().anyMatch(EngineTarget::emulator);
+        boolean anyReal = llmTargets.stream().anyMatch(t -> !t.emulator())
+                || engineTargets.stream().anyMatch(t -> !t.emulator());
+        if (anyEmulated && anyReal) {
+            throw new IllegalArgumentException("one process holds one runtime library per backend: benchmark model"
+                    + " files and emulator profiles in separate runs");
         }
     }
 
@@ -330,36 +392,52 @@ final class BenchCommand implements Callable<Integer> {
         return values;
     }
 
-    private RkllmAbi abiOf(List<LlmTarget> targets) {
-        if (targets.stream().anyMatch(LlmTarget::emulator)) {
-            return RkllmAbi.of(rkllmAbi);
+    /** The load options of an LLM target: the bench's settings, the backends' keys for those that apply. */
+    private LoadOptions loadOptions(LlmTarget t) {
+        LoadOptions o = LoadOptions.DEFAULTS.withContextLength(maxContext).withMaxNewTokens(maxNewTokens)
+                .withOption("axcl.kv", kv);
+        if (ignoreEos) {
+            o = o.withOption("ignore_eos", "true");
         }
-        return RkllmRuntime.loaded().map(RkllmRuntime::abi).orElse(RkllmAbi.V1_3);
+        if (t.emulator()) {
+            return o.withOption("rkllm.abi", rkllmAbi);
+        }
+        Path file = t.file();
+        Path lib = file != null && file.toString().endsWith(".rkllm") ? rkllmLibrary : axclLibrary;
+        return o.withLibrary(lib).withName(t.id());
     }
 
-    private RkllmRuntime rkllmRuntime(List<LlmTarget> targets) {
-        if (targets.get(0).emulator()) {
-            return RkllmRuntime.emulator(RkllmAbi.of(rkllmAbi));
-        }
-        return rkllmLibrary != null ? RkllmRuntime.load(rkllmLibrary) : RkllmRuntime.load();
-    }
-
-    private BenchReport.LlmResult runLlm(LlmTarget t, RkllmRuntime runtime, BenchPrompts prompts, HostFiles files,
-            boolean thisHost, Map<String, BenchReport.TuningOutcome> outcomes, Progress progress,
-            @Nullable HistogramLogWriter hlog) {
-        RkllmModel.Builder b = RkllmModel.builder(t.file()).runtime(runtime).name(t.id()).maxContextLen(maxContext)
-                .maxNewTokens(maxNewTokens);
-        if (runtime.abi() == RkllmAbi.V1_3) {
-            b.ignoreEosToken(ignoreEos);
-        }
+    private BenchReport.LlmResult runLlm(LlmTarget t, BenchPrompts prompts, HostFiles files, boolean thisHost,
+            Map<String, BenchReport.TuningOutcome> outcomes, Progress progress, @Nullable HistogramLogWriter hlog) {
+        LoadOptions options = loadOptions(t);
         List<BenchReport.LlmMode> modes = new ArrayList<>();
-        try (RkllmModel model = b.load()) {
+        ModelInfo info;
+        try (LanguageModel model = t.emulator() ? LanguageModel.openEmulator(t.id(), options)
+                : LanguageModel.open(Objects.requireNonNull(t.file()), options)) {
+            info = model.info();
+            List<String> shaped = promptTokens > 0 ? PromptShaper.shape(model, prompts.prompts(), promptTokens,
+                    maxNewTokens) : prompts.prompts();
+            boolean withVendor = vendor && VendorBench.applies(info.source(), info.emulator());
             for (String mode : tuning) {
-                try (TuningPass pass = TuningPass.enter(mode, files, thisHost, false)) {
+                try (TuningPass pass = TuningPass.enter(mode, files, thisHost, info.emulator())) {
                     outcomes.putIfAbsent(mode, pass.outcome());
-                    String emulation = t.emulator() ? TuningPass.emulation(mode, true) : "";
-                    modes.add(LlmBench.run(model, prompts, runs, warmup, mode, emulation, progress, hlog,
-                            t.id() + "." + mode + "."));
+                    String emulation = info.emulator() ? TuningPass.emulation(mode, withVendor) : "";
+                    BenchReport.LlmMode m = LlmBench.run(model, shaped, runs, warmup, maxNewTokens, mode, emulation,
+                            progress, hlog, t.id() + "." + mode + ".");
+                    if (withVendor) {
+                        List<int[]> ids = new ArrayList<>();
+                        for (String p : shaped) {
+                            ids.add(model.promptTokenIds(LlmBench.request(p, maxNewTokens)).orElseThrow());
+                        }
+                        progress.start(info.name() + " " + mode + " (vendor pattern)", 1, "driver runs");
+                        BenchReport.Vendor v = VendorBench.run(Objects.requireNonNull(info.source()), ids, runs, warmup,
+                                Math.max(1, maxNewTokens - 1), mode, effectiveSpeed(),
+                                NativeEnv.get("NPU4J_EMULATOR_AXCL_LINK"), NativeEnv.get(CATCH_UP));
+                        progress.step();
+                        progress.close();
+                        m = m.withVendor(v);
+                    }
+                    modes.add(m);
                 }
             }
         }
@@ -369,8 +447,10 @@ final class BenchCommand implements Callable<Integer> {
         if (d != null && u != null && d.decodeTokS().mean() > 0) {
             speedup = u.decodeTokS().mean() / d.decodeTokS().mean();
         }
-        return new BenchReport.LlmResult(t.id(), t.name(), t.quant(), t.file().toString(), runtime.isEmulator(),
-                runtime.toString(), modes, speedup);
+        String source = t.file() != null ? t.file().toString() : info.source() != null ? info.source().toString()
+                : t.id();
+        return new BenchReport.LlmResult(t.id(), t.name() != null ? t.name() : info.name(), t.quant(), source,
+                info.emulator(), info.description(), modes, speedup, info.backend(), info.has(Capability.IGNORE_EOS));
     }
 
     private List<BenchReport.EngineResult> runEngine(EngineTarget t, AxclRuntime axcl, AxDevice device,
@@ -386,7 +466,7 @@ final class BenchCommand implements Callable<Integer> {
                 for (String mode : tuning) {
                     try (TuningPass pass = TuningPass.enter(mode, files, thisHost, t.emulator())) {
                         outcomes.putIfAbsent(mode, pass.outcome());
-                        String emulation = t.emulator() ? TuningPass.emulation(mode, false) : "";
+                        String emulation = t.emulator() ? TuningPass.engineEmulation(mode) : "";
                         modes.add(EngineBench.run(model, g, calls, warmupCalls, mode, emulation, label, progress, hlog,
                                 t.id() + (groups > 1 ? ".group" + g : "") + "." + mode + "."));
                     }

@@ -48,9 +48,15 @@ record BenchReport(String tool, String date, Host host, Settings settings, List<
      * @param promptCount   prompts in the set
      * @param calls         engine calls per model, group and mode
      * @param warmupCalls   engine warm-up calls (not counted)
+     * @param promptTokens  the prompt length the prompts were fitted to where a model can count its prompt's
+     *                      tokens (AXCL), or 0 to keep them as written
+     * @param kvStrategy    AX650N: how new K/V rows reach the cache ({@code copy}, the default, or {@code bind})
+     * @param vendor        whether emulated AX650N packages were also run through the vendor-pattern driver
+     * @param catchUp       NPU4J_EMULATOR_CATCH_UP in force for the emulated runtimes, or null
      */
     record Settings(List<String> modes, @Nullable String emulatorSpeed, int runs, int warmup, int maxNewTokens,
-            boolean ignoreEos, String prompts, int promptCount, long calls, int warmupCalls) {}
+            boolean ignoreEos, String prompts, int promptCount, long calls, int warmupCalls, int promptTokens,
+            String kvStrategy, boolean vendor, @Nullable String catchUp) {}
 
     /**
      * What a tuning mode did to the host.
@@ -79,9 +85,89 @@ record BenchReport(String tool, String date, Host host, Settings settings, List<
      * @param hostDecodeTokS  decode throughput, host clock (tokens after the first over the time from the
      *                        first to the last)
      * @param outcome         finished or aborted
+     * @param calls           the engine calls of the generation per step, or null where the backend does not
+     *                        count them (RKLLM)
      */
     record LlmRun(int run, int prompt, int promptTokens, int generatedTokens, double ttftMs, double prefillMs,
-            double prefillTokS, double decodeTokS, double hostDecodeTokS, String outcome) {}
+            double prefillTokS, double decodeTokS, double hostDecodeTokS, String outcome, @Nullable Calls calls) {}
+
+    /**
+     * Runtime calls per step, averaged over steps ({@code org.npu4j.llm.EngineCalls}): per decoded token
+     * and per prefill step (a chunk); -1 where there was no such step. "Transfers" are every call
+     * other than executes that reaches the device (copies of every direction, memsets); binds
+     * ({@code axclrtEngineSet*BufferByIndex}) stay on the host.
+     */
+    record Calls(double executesPerToken, double transfersPerToken, double bindsPerToken, double executesPerChunk,
+            double transfersPerChunk, double bindsPerChunk) {
+
+        static @Nullable Calls of(org.npu4j.llm.EngineCalls c) {
+            if (!c.known()) {
+                return null;
+            }
+            return new Calls(or(c.executesPerToken()), or(c.transfersPerToken()), or(c.hostOnlyPerToken()),
+                    or(c.executesPerPrefillStep()), or(c.transfersPerPrefillStep()), or(c.hostOnlyPerPrefillStep()));
+        }
+
+        private static double or(double v) {
+            return Double.isNaN(v) ? -1 : v;
+        }
+
+        /** "29 + 60, 0 binds": executes + transfers per decoded token, binds apart. */
+        String perToken() {
+            return num(executesPerToken) + " + " + num(transfersPerToken) + ", " + num(bindsPerToken) + " binds";
+        }
+
+        String perChunk() {
+            return num(executesPerChunk) + " + " + num(transfersPerChunk) + ", " + num(bindsPerChunk) + " binds";
+        }
+
+        private static String num(double v) {
+            if (v < 0) {
+                return "—";
+            }
+            return Math.abs(v - Math.rint(v)) < 0.005 ? String.format(Locale.ROOT, "%.0f", v)
+                    : String.format(Locale.ROOT, "%.2f", v);
+        }
+    }
+
+    /**
+     * The vendor-pattern driver's runs of one mode (emulated AX650N packages only).
+     *
+     * @param driver        the driver's name ({@code axllm_vendor_bench})
+     * @param pattern       the call pattern it replays
+     * @param source        where its figures come from (the emulator's cost model)
+     * @param command       the command line it ran with
+     * @param timing        the emulator's timing profile ("default" or "tuned")
+     * @param link          the emulated link
+     * @param catchUp       whether late wake-ups were caught up (as on npu4j's side)
+     * @param generations   generations measured
+     * @param promptTokens  prompt tokens per generation (mean)
+     * @param decodeTokens  tokens fed per generation (npu4j's decode steps)
+     * @param ttftMs        time to first token: the prefill call, embedding rows to the first sampled token
+     * @param decodeTokS    tokens fed per second of the decode loop
+     * @param calls         AXCL calls per decoded token and per prefill chunk (the emulator's counters)
+     */
+    record Vendor(String driver, String pattern, String source, String command, String timing, String link,
+            boolean catchUp, int generations, int promptTokens, int decodeTokens, Summary ttftMs, Summary decodeTokS,
+            Calls calls) {}
+
+    /**
+     * npu4j against the vendor pattern in one mode, mean against mean.
+     *
+     * @param decodeRatio   npu4j's decode tok/s on the host clock (decode steps from the first to the last
+     *                      token: what the driver times) over the driver's
+     * @param ttftRatio     npu4j's TTFT (host clock, tokenizing included) over the driver's
+     * @param decodeTarget  the issue's target for decodeRatio in this mode (1.4 default, 1.25 tuned)
+     */
+    record Comparison(double decodeRatio, double ttftRatio, double decodeTarget) {
+        boolean decodeMet() {
+            return decodeRatio >= decodeTarget;
+        }
+
+        boolean ttftMet() {
+            return ttftRatio < 1;
+        }
+    }
 
     /**
      * One LLM in one tuning mode.
@@ -99,11 +185,25 @@ record BenchReport(String tool, String date, Host host, Settings settings, List<
      * @param runtimeMemoryMb memory the runtime reports ({@code RKLLMPerfStat.memory_usage_mb}; on an
      *                        emulator the profile's published figure)
      * @param emulation       how the emulator stood in for this mode, or empty
+     * @param calls           engine calls per step over every generation, or null where not counted
+     * @param vendor          the vendor-pattern driver's runs of this mode, or null
+     * @param comparison      npu4j over the vendor pattern, or null without the vendor's runs
      * @param runs            every generation
      */
     record LlmMode(String mode, int generations, Summary ttftMs, Summary prefillTokS, Summary decodeTokS,
             Summary hostDecodeTokS, Summary promptTokens, Summary generatedTokens, @Nullable Long peakRssKb,
-            double runtimeMemoryMb, String emulation, List<LlmRun> runs) {}
+            double runtimeMemoryMb, String emulation, @Nullable Calls calls, @Nullable Vendor vendor,
+            @Nullable Comparison comparison, List<LlmRun> runs) {
+
+        /** This mode with the vendor's runs beside it, and the ratios. */
+        LlmMode withVendor(Vendor v) {
+            double target = mode.equals("tuned") ? 1.25 : 1.4;
+            Comparison c = new Comparison(v.decodeTokS().mean() > 0 ? hostDecodeTokS.mean() / v.decodeTokS().mean() : 0,
+                    v.ttftMs().mean() > 0 ? ttftMs.mean() / v.ttftMs().mean() : 0, target);
+            return new LlmMode(mode, generations, ttftMs, prefillTokS, decodeTokS, hostDecodeTokS, promptTokens,
+                    generatedTokens, peakRssKb, runtimeMemoryMb, emulation, calls, v, c, runs);
+        }
+    }
 
     /**
      * One LLM over every mode.
@@ -116,9 +216,11 @@ record BenchReport(String tool, String date, Host host, Settings settings, List<
      * @param runtime   the runtime library and ABI
      * @param modes     one entry per tuning mode
      * @param speedup   tuned over default decode tok/s, when both ran
+     * @param backend   the LLM API's backend ("rkllm", "axcl")
+     * @param eosIgnored whether the model honoured ignore_eos (every run to the token limit)
      */
     record LlmResult(String model, String name, @Nullable String quant, String source, boolean emulator, String runtime,
-            List<LlmMode> modes, @Nullable Double speedup) {
+            List<LlmMode> modes, @Nullable Double speedup, String backend, boolean eosIgnored) {
 
         String label() {
             String l = name.equals(model) ? model : name + ", " + model;
@@ -197,21 +299,40 @@ record BenchReport(String tool, String date, Host host, Settings settings, List<
     }
 
     private void llmTables(StringBuilder sb) {
-        sb.append(String.format(Locale.ROOT, "## LLM decode%n%n%d run%s of %d prompts (%s), at most %d new tokens%s;"
-                + " tok/s as the runtime measured it (RKLLMPerfStat), TTFT on the host clock.%n%n",
+        sb.append(String.format(Locale.ROOT, "## LLM decode%n%n%d run%s of %d prompts (%s%s), at most %d new tokens%s,"
+                + " every prompt prefilled from an empty KV cache; tok/s as the backend measured it (PerfStats: RKLLM's"
+                + " RKLLMPerfStat, the AXCL runner's decode loop), TTFT on the host clock. Engine calls per decoded"
+                + " token: executes + other calls that reach the device (copies, memsets), binds apart (they stay"
+                + " on the host); counted by npu4j where it drives the model step by step (AXCL).%n%n",
                 settings.runs(), settings.runs() == 1 ? "" : "s", settings.promptCount(), settings.prompts(),
+                settings.promptTokens() > 0 ? ", fitted to " + settings.promptTokens() + " prompt tokens where the"
+                        + " model counts them" : "",
                 settings.maxNewTokens(), settings.ignoreEos() ? " (end of sequence ignored)" : ""));
-        sb.append("| model | quant | default tok/s | tuned tok/s | TTFT default -> tuned |\n");
-        sb.append("|---|---|---|---|---|\n");
+        sb.append("| model | quant | default tok/s | tuned tok/s | TTFT default -> tuned | engine calls per token |\n");
+        sb.append("|---|---|---|---|---|---|\n");
         for (LlmResult r : llm) {
             LlmMode d = r.mode("default");
             LlmMode t = r.mode("tuned");
+            LlmMode any = d != null ? d : t;
             sb.append("| ").append(r.label()).append(" | ").append(r.quant() == null ? "—" : r.quant()).append(" | ")
                     .append(d == null ? "—" : tokS(d.decodeTokS().mean())).append(" | ")
                     .append(t == null ? "—" : tokS(t.decodeTokS().mean())).append(" | ")
                     .append(arrow(d == null ? null : d.ttftMs().mean(), t == null ? null : t.ttftMs().mean(),
                             BenchReport::ttft))
-                    .append(" ms |\n");
+                    .append(" ms | ").append(any == null || any.calls() == null ? "—" : any.calls().perToken())
+                    .append(" |\n");
+            Vendor vd = d == null ? null : d.vendor();
+            Vendor vt = t == null ? null : t.vendor();
+            Vendor va = vd != null ? vd : vt;
+            if (va != null) {
+                sb.append("| ").append(va.driver()).append(": ").append(r.name()).append(", vendor pattern")
+                        .append(EMULATOR).append(" | ").append(r.quant() == null ? "—" : r.quant()).append(" | ")
+                        .append(vd == null ? "—" : tokS(vd.decodeTokS().mean())).append(" | ")
+                        .append(vt == null ? "—" : tokS(vt.decodeTokS().mean())).append(" | ")
+                        .append(arrow(vd == null ? null : vd.ttftMs().mean(), vt == null ? null : vt.ttftMs().mean(),
+                                BenchReport::ttft))
+                        .append(" ms | ").append(va.calls().perToken()).append(" |\n");
+            }
         }
         sb.append('\n');
         for (LlmResult r : llm) {
@@ -220,6 +341,7 @@ record BenchReport(String tool, String date, Host host, Settings settings, List<
                         r.speedup()));
             }
         }
+        vendorTables(sb);
         for (LlmResult r : llm) {
             String em = r.emulator() ? EMULATOR : "";
             for (LlmMode m : r.modes()) {
@@ -230,18 +352,66 @@ record BenchReport(String tool, String date, Host host, Settings settings, List<
                 }
                 sb.append("| metric | mean | min | max | p50 | p90 | p99 |\n|---|---|---|---|---|---|---|\n");
                 row(sb, "TTFT ms" + em, m.ttftMs(), "%.1f");
-                row(sb, "prefill tok/s (runtime)" + em, m.prefillTokS(), "%.2f");
-                row(sb, "decode tok/s (runtime)" + em, m.decodeTokS(), "%.2f");
+                row(sb, "prefill tok/s (backend)" + em, m.prefillTokS(), "%.2f");
+                row(sb, "decode tok/s (backend)" + em, m.decodeTokS(), "%.2f");
                 row(sb, "decode tok/s (host clock)" + em, m.hostDecodeTokS(), "%.2f");
                 row(sb, "prompt tokens" + em, m.promptTokens(), "%.0f");
                 row(sb, "generated tokens" + em, m.generatedTokens(), "%.0f");
+                if (m.vendor() != null) {
+                    Vendor v = m.vendor();
+                    row(sb, "vendor pattern: TTFT ms" + EMULATOR, v.ttftMs(), "%.1f");
+                    row(sb, "vendor pattern: decode tok/s" + EMULATOR, v.decodeTokS(), "%.2f");
+                }
                 sb.append('\n');
-                sb.append(String.format(Locale.ROOT, "Peak RSS of the process (VmHWM): %s; memory the runtime"
+                if (m.calls() != null) {
+                    sb.append("Engine calls (executes + transfers, binds): per decoded token ").append(m.calls().perToken())
+                            .append("; per prefill chunk ").append(m.calls().perChunk()).append(em).append(".\n");
+                }
+                if (m.vendor() != null) {
+                    sb.append("Vendor pattern (").append(m.vendor().pattern()).append("): per decoded token ")
+                            .append(m.vendor().calls().perToken()).append("; per prefill chunk ")
+                            .append(m.vendor().calls().perChunk()).append(EMULATOR).append(". Command: `")
+                            .append(m.vendor().command()).append("`\n");
+                }
+                sb.append(String.format(Locale.ROOT, "Peak RSS of the process (VmHWM): %s; memory the backend"
                         + " reports: %.0f MB%s.%n", rss(m.peakRssKb()), m.runtimeMemoryMb(),
                         r.emulator() ? ", the profile's published figure" + EMULATOR : ""));
             }
         }
         sb.append('\n');
+    }
+
+    /** npu4j against the vendor's call pattern, where the driver ran (emulated AX650N packages). */
+    private void vendorTables(StringBuilder sb) {
+        boolean any = llm.stream().anyMatch(r -> r.modes().stream().anyMatch(m -> m.vendor() != null));
+        if (!any) {
+            return;
+        }
+        sb.append(String.format(Locale.ROOT, "%n## AX650N: npu4j against the vendor's call pattern (emulator)%n%n"
+                + "Figures from the cost model of npu4j's emulated AXCL runtime (calibrated to the published CM3588"
+                + " rows, shared/facts/boards.md), not from hardware. Both sides ran in this run on the same emulated"
+                + " package, prompts (the token ids npu4j prefilled), decode steps, warm-up, NPU4J_EMULATOR_SPEED=%s"
+                + " and NPU4J_EMULATOR_CATCH_UP=%s; tuned = the emulator's tuned device profile"
+                + " (NPU4J_EMULATOR_AXCL_PROFILE=tuned; the driver's --timing tuned). Decode tok/s of npu4j on the"
+                + " host clock (decode steps from the first to the last token, sampling included), TTFT of npu4j from"
+                + " the request (tokenizing included); the driver times its decode loop and its prefill call.%n%n",
+                settings.emulatorSpeed(), settings.catchUp()));
+        sb.append("| model and mode | npu4j tok/s | vendor tok/s | npu4j/vendor | target | npu4j TTFT ms | vendor TTFT ms"
+                + " | npu4j/vendor | target |\n|---|---|---|---|---|---|---|---|---|\n");
+        for (LlmResult r : llm) {
+            for (LlmMode m : r.modes()) {
+                Vendor v = m.vendor();
+                Comparison c = m.comparison();
+                if (v == null || c == null) {
+                    continue;
+                }
+                sb.append(String.format(Locale.ROOT, "| %s, %s (emulator), %.0f prompt tokens | %.2f | %.2f | x%.2f |"
+                        + " >= %.2f: %s | %s | %s | %.2f | < 1: %s |%n", r.name(), m.mode(), m.promptTokens().mean(),
+                        m.hostDecodeTokS().mean(), v.decodeTokS().mean(), c.decodeRatio(), c.decodeTarget(),
+                        c.decodeMet() ? "met" : "NOT met", ttft(m.ttftMs().mean()), ttft(v.ttftMs().mean()),
+                        c.ttftRatio(), c.ttftMet() ? "met" : "NOT met"));
+            }
+        }
     }
 
     private void engineTables(StringBuilder sb) {

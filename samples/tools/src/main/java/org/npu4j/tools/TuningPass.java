@@ -16,7 +16,8 @@ import org.npu4j.tuning.TuningSession;
  * applies {@link HostTuning} (the accelerator's IRQs to a big core, the performance governor on the
  * big cores), pins the benchmarking thread to the big cores ({@link ThreadAffinity}), and on the
  * emulated AXCL runtime selects the emulator's {@code tuned} timing profile
- * ({@code NPU4J_EMULATOR_AXCL_PROFILE}): the emulator cannot see the host tuning, the profile holds the
+ * ({@code NPU4J_EMULATOR_AXCL_PROFILE}; harmless to the other emulators, which do not read it): the
+ * emulator cannot see the host tuning, the profile holds the
  * published tuned figures. {@link #close()} restores everything. Without the rights to change the host,
  * the tuning is a dry run and its plan is reported.
  *
@@ -48,7 +49,7 @@ final class TuningPass implements AutoCloseable {
      * @param files         the host's files (a fixture tree with {@code npu4j bench --root})
      * @param pinThread     whether to pin the calling thread to the big cores of this machine (false when
      *                      the host files are not this machine's)
-     * @param axclEmulator  whether the runs use the emulated AXCL runtime
+     * @param axclEmulator  whether the runs may use the emulated AXCL runtime (any emulator run)
      */
     static TuningPass enter(String mode, HostFiles files, boolean pinThread, boolean axclEmulator) {
         if (!TUNED.equals(mode)) {
@@ -101,13 +102,23 @@ final class TuningPass implements AutoCloseable {
     }
 
     /** What the emulated runtimes did in this mode, for the report (empty in the default mode). */
-    static String emulation(String mode, boolean rkllm) {
+    static String emulation(String mode, boolean vendor) {
         if (!TUNED.equals(mode)) {
             return "";
         }
-        return rkllm ? "(emulator) The emulated RKLLM timing does not depend on host tuning: default and tuned"
-                + " differ by noise only (the -nofixfreq profile shows the published effect of fixed frequencies)."
-                : "(emulator) The emulated card cannot see the host tuning: the tuned runs use its tuned timing"
+        return "(emulator) The emulated runtimes cannot see the host tuning: an emulated AX650N card runs its"
+                + " tuned timing profile (" + AXCL_PROFILE + "=tuned, the published tuned figures)"
+                + (vendor ? ", the vendor-pattern driver too (--timing tuned)" : "") + "; the emulated RKLLM"
+                + " timing does not depend on it (default and tuned differ by noise only; the -nofixfreq profile"
+                + " shows the published effect of fixed frequencies).";
+    }
+
+    /** As {@link #emulation(String, boolean)} for the engine runs on the emulated AXCL runtime. */
+    static String engineEmulation(String mode) {
+        if (!TUNED.equals(mode)) {
+            return "";
+        }
+        return "(emulator) The emulated card cannot see the host tuning: the tuned runs use its tuned timing"
                 + " profile (" + AXCL_PROFILE + "=tuned, the published tuned figures).";
     }
 

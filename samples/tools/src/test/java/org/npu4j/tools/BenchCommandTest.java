@@ -107,8 +107,11 @@ class BenchCommandTest {
                 args("--tuning", "default,tuned", "--root", dir.toString()));
         assertEquals(0, r.exitCode(), r.err());
         String md = r.out();
-        assertTrue(md.contains("| model | quant | default tok/s | tuned tok/s | TTFT default -> tuned |\n"), md);
+        assertTrue(md.contains("| model | quant | default tok/s | tuned tok/s | TTFT default -> tuned | engine calls per"
+                + " token |\n"), md);
         assertTrue(md.contains("| Qwen3-0.6B, " + PROFILE + " (emulator) | W8A8 | "), md);
+        assertTrue(md.lines().anyMatch(l -> l.startsWith("| Qwen3-0.6B, " + PROFILE) && l.endsWith(" ms | — |")),
+                "RKLLM runs its own loop: no engine calls counted\n" + md);
         assertTrue(md.contains("Speedup tuned/default, decode: Qwen3-0.6B, " + PROFILE + " (emulator) x"), md);
         assertTrue(md.contains("- tuned: org.npu4j.tuning HostTuning NOT applied: this process may not write 3 of the"
                 + " files (run as root); dry run, it would change: "), md);
@@ -223,7 +226,15 @@ class BenchCommandTest {
                 && profile.err().contains("yolo11s-640"), profile.err());
         Cli file = Cli.run("bench", dir.resolve("model.onnx").toString(), "--no-progress");
         assertEquals(1, file.exitCode());
-        assertTrue(file.err().contains("accepted .rkllm and .axmodel model files"), file.err());
+        assertTrue(file.err().contains("accepted .rkllm and .axmodel model files and ax-llm package directories"),
+                file.err());
+        Cli notPackage = Cli.run("bench", dir.toString(), "--no-progress");
+        assertEquals(1, notPackage.exitCode());
+        assertTrue(notPackage.err().contains("a directory without config.json: expected an ax-llm package directory"),
+                notPackage.err());
+        Cli kv = Cli.run("bench", "--emulator=ax650n-tiny", "--kv", "offset", "--no-progress");
+        assertEquals(1, kv.exitCode());
+        assertTrue(kv.err().contains("--kv offset: accepted copy and bind"), kv.err());
         Cli speed = Cli.run("bench", "--emulator=" + PROFILE, "--emulator-speed", "fast", "--no-progress");
         assertEquals(1, speed.exitCode());
         assertNotNull(speed.err());

@@ -7,7 +7,6 @@ import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import org.npu4j.axcl.Layout;
 
 /**
  * Letterbox resize, as YOLOv8/YOLO11 pre-processing does it: scale the image by one factor so it fits
@@ -78,15 +77,15 @@ public record Letterbox(int srcWidth, int srcHeight, int width, int height, int 
      *
      * @param dst the input buffer: at least {@code 3 × width × height} bytes
      */
-    public void write(BufferedImage canvas, MemorySegment dst, Layout layout) {
+    public void write(BufferedImage canvas, MemorySegment dst, TensorLayout layout) {
         write(canvas, dst, layout, new byte[3 * width * height]);
     }
 
     /**
-     * As {@link #write(BufferedImage, MemorySegment, Layout)}, reordering the bytes in {@code scratch}
+     * As {@link #write(BufferedImage, MemorySegment, TensorLayout)}, reordering the bytes in {@code scratch}
      * (at least {@code 3 × width × height} long, reused between calls) and copying them in one go.
      */
-    public void write(BufferedImage canvas, MemorySegment dst, Layout layout, byte[] scratch) {
+    public void write(BufferedImage canvas, MemorySegment dst, TensorLayout layout, byte[] scratch) {
         byte[] bgr = ((DataBufferByte) canvas.getRaster().getDataBuffer()).getData();
         int n = width * height;
         if (dst.byteSize() < 3L * n) {
@@ -95,7 +94,7 @@ public record Letterbox(int srcWidth, int srcHeight, int width, int height, int 
         if (scratch.length < 3 * n) {
             throw new IllegalArgumentException("scratch buffer smaller than " + 3 * n);
         }
-        if (layout == Layout.NCHW) {
+        if (layout == TensorLayout.NCHW) {
             for (int p = 0; p < n; p++) {
                 scratch[p] = bgr[3 * p + 2];
                 scratch[n + p] = bgr[3 * p + 1];

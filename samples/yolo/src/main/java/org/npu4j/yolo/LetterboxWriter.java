@@ -9,7 +9,6 @@ import java.awt.image.Raster;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
-import org.npu4j.axcl.Layout;
 
 /**
  * Letterboxes a frame straight into a model input buffer (the binding's pinned host buffer): bilinear
@@ -30,7 +29,9 @@ final class LetterboxWriter {
 
     private final int width;
     private final int height;
-    private final Layout layout;
+    private final TensorLayout layout;
+    /** Pixels per row of the destination (NHWC; the padding bytes of each row are left as they are). */
+    private final int rowPixels;
     /** One output row: RGB interleaved (NHWC) or three planes of {@code width} (NCHW). */
     private final byte[] row;
     private final int[] x0;
@@ -41,13 +42,26 @@ final class LetterboxWriter {
     /** Same-size BGR copy of a BufferedImage of another type (reused while the size holds). */
     private BufferedImage converted;
 
-    LetterboxWriter(int width, int height, Layout layout) {
-        if (layout != Layout.NHWC && layout != Layout.NCHW) {
+    LetterboxWriter(int width, int height, TensorLayout layout) {
+        this(width, height, layout, width);
+    }
+
+    /**
+     * @param rowPixels pixels per destination row in memory (at least {@code width}; NHWC only when
+     *                  greater)
+     */
+    LetterboxWriter(int width, int height, TensorLayout layout, int rowPixels) {
+        if (layout != TensorLayout.NHWC && layout != TensorLayout.NCHW) {
             throw new IllegalArgumentException("input layout " + layout + ": expected NHWC or NCHW");
+        }
+        if (rowPixels < width || (rowPixels != width && layout != TensorLayout.NHWC)) {
+            throw new IllegalArgumentException("row stride of " + rowPixels + " pixels for a " + width
+                    + " pixel wide " + layout + " input: expected at least the width (and NHWC when larger)");
         }
         this.width = width;
         this.height = height;
         this.layout = layout;
+        this.rowPixels = rowPixels;
         this.row = new byte[3 * width];
         this.x0 = new int[width];
         this.x1 = new int[width];
@@ -101,9 +115,9 @@ final class LetterboxWriter {
             throw new IllegalArgumentException("frame " + srcWidth + "x" + srcHeight + " with stride " + stride + " at offset "
                     + offset + " does not fit a buffer of " + src.length + " bytes");
         }
-        if (dst.byteSize() < 3L * width * height) {
-            throw new IllegalArgumentException("input buffer of " + dst.byteSize() + " bytes is smaller than "
-                    + 3L * width * height);
+        long need = 3L * rowPixels * (height - 1) + 3L * width;
+        if (dst.byteSize() < need) {
+            throw new IllegalArgumentException("input buffer of " + dst.byteSize() + " bytes is smaller than " + need);
         }
         columns(lb);
         int sw = lb.scaledWidth();
@@ -138,8 +152,8 @@ final class LetterboxWriter {
                 resizeRow(src, offset + ya * stride, offset + yb * stride, wy, sw, px, r0, g0, b0);
             }
             int y = py + oy;
-            if (layout == Layout.NHWC) {
-                MemorySegment.copy(row, 0, dst, ValueLayout.JAVA_BYTE, 3L * width * y, 3 * width);
+            if (layout == TensorLayout.NHWC) {
+                MemorySegment.copy(row, 0, dst, ValueLayout.JAVA_BYTE, 3L * rowPixels * y, 3 * width);
             } else {
                 for (int ch = 0; ch < 3; ch++) {
                     MemorySegment.copy(row, ch * width, dst, ValueLayout.JAVA_BYTE, ch * plane + (long) width * y, width);
@@ -152,7 +166,7 @@ final class LetterboxWriter {
     /** One output row, bilinear between source rows {@code rowA} and {@code rowB} (weight {@code wy} of B). */
     private void resizeRow(byte[] src, int rowA, int rowB, int wy, int sw, int px, int r0, int g0, int b0) {
         int wyc = ONE - wy;
-        boolean planar = layout == Layout.NCHW;
+        boolean planar = layout == TensorLayout.NCHW;
         for (int ox = 0; ox < sw; ox++) {
             int xa = x0[ox];
             int xb = x1[ox];
@@ -167,11 +181,11 @@ final class LetterboxWriter {
 
     /** One output row of a source already of the scaled size: the channels reordered, no resampling. */
     private void copyRow(byte[] src, int rowStart, int sw, int px, int r0, int g0, int b0) {
-        if (layout == Layout.NHWC && r0 == 0) {
+        if (layout == TensorLayout.NHWC && r0 == 0) {
             System.arraycopy(src, rowStart, row, 3 * px, 3 * sw);
             return;
         }
-        boolean planar = layout == Layout.NCHW;
+        boolean planar = layout == TensorLayout.NCHW;
         for (int ox = 0, p = rowStart; ox < sw; ox++, p += 3) {
             put(planar, px + ox, src[p + r0] & 0xFF, src[p + g0] & 0xFF, src[p + b0] & 0xFF);
         }
@@ -200,8 +214,12 @@ final class LetterboxWriter {
         if (to <= from) {
             return;
         }
-        if (layout == Layout.NHWC) {
+        if (layout == TensorLayout.NHWC && rowPixels == width) {
             dst.asSlice(3L * width * from, 3L * width * (to - from)).fill(PAD);
+        } else if (layout == TensorLayout.NHWC) {
+            for (int y = from; y < to; y++) {
+                dst.asSlice(3L * rowPixels * y, 3L * width).fill(PAD);
+            }
         } else {
             long plane = (long) width * height;
             for (int ch = 0; ch < 3; ch++) {

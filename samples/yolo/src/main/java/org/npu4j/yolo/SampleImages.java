@@ -13,9 +13,9 @@ import java.util.Map;
  * PNGs in the jar): solid-colour rectangles on a plain background, in several sizes and aspect ratios
  * so that the letterbox scales up, down and pads either way.
  *
- * <p>The colours are the palette of the emulated AXCL runtime's synthetic YOLO detector
- * ({@code native/emulator/axcl/README.md}), which reports each rectangle of one of these exact colours
- * as the COCO class listed here. On a real YOLO model the images are just coloured boxes.
+ * <p>The colours are the palette of the emulated runtimes' synthetic YOLO detectors (AXCL's and RKNN's
+ * share it: {@code native/emulator/common/emu_scene.c}), which report each rectangle of one of these
+ * exact colours as the COCO class listed here. On a real YOLO model the images are just coloured boxes.
  */
 public final class SampleImages {
     /** The emulator model with the three-scale DFL heads split into box and class tensors. */

@@ -19,7 +19,6 @@ import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.npu4j.Emulator;
 import org.npu4j.NpuException;
-import org.npu4j.axcl.AxclRuntime;
 import org.npu4j.metrics.LatencySnapshot;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -27,40 +26,51 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code npu4j-yolo}: runs a YOLOv8 / YOLO11 {@code .axmodel} on the AX650N card through AXCL (or on the
- * emulated runtime) over images, prints one line per detection, writes annotated PNGs and optionally
- * JSON, and with {@code --bench} the latency percentiles of every stage.
+ * {@code npu4j-yolo}: runs a YOLOv8 / YOLO11 model over images, an {@code .axmodel} on the AX650N card
+ * through AXCL or an {@code .rknn} model on the Rockchip NPU through RKNN (picked by the file; or on the
+ * emulated runtimes: {@code --emulator=axcl|rknn|NAME}), prints one line per detection, writes annotated
+ * PNGs and optionally JSON, and with {@code --bench} the latency percentiles of every stage.
  */
 @Command(name = "npu4j-yolo", mixinStandardHelpOptions = true, sortOptions = false,
         versionProvider = YoloCommand.Version.class,
         description = {
-            "Detects objects with a YOLOv8/YOLO11 model on an Axera AX650N card (AXCL), or on npu4j's emulated AXCL runtime.",
+            "Detects objects with a YOLOv8/YOLO11 model on an Axera AX650N card (AXCL, .axmodel) or a Rockchip NPU"
+                    + " (RKNN, .rknn), or on npu4j's emulated runtimes.",
             "Prints one line per detection: file, class, score, x1 y1 x2 y2 (source pixels)."},
-        footer = {"", "Example: npu4j-yolo --emulator            (bundled synthetic detector and sample images)",
-            "         npu4j-yolo --model yolo11s.axmodel --out annotated/ photos/"})
+        footer = {"", "Example: npu4j-yolo --emulator            (emulated AXCL: bundled synthetic detector and sample images)",
+            "         npu4j-yolo --emulator=rknn       (emulated RKNN: the model zoo's 9 int8 heads, same images)",
+            "         npu4j-yolo --model yolo11s.axmodel --out annotated/ photos/",
+            "         npu4j-yolo --model yolov8s.rknn --out annotated/ photos/"})
 public final class YoloCommand implements Callable<Integer> {
     /** Sample images shipped in this jar (generated at build time by {@link SampleImages}). */
     static final String SAMPLE_DIR = "org/npu4j/yolo/images/";
-    /** The emulator's synthetic detector used by {@code --emulator} unless {@code --model} is given. */
+    /** The emulators' synthetic detector used by {@code --emulator} unless {@code --model} is given (both have one). */
     static final String DEFAULT_EMULATOR_MODEL = SampleImages.SPLIT_MODEL;
+    /** {@code --emulator} without a value: the NPU of {@code --model}, else AXCL. */
+    static final String BY_FILE = "";
 
     @Parameters(paramLabel = "IMAGE", arity = "0..*",
             description = "Image files or directories (PNG, JPEG, BMP, GIF). With --emulator and none given: the bundled sample images.")
     List<Path> inputs = new ArrayList<>();
 
     @Option(names = {"-m", "--model"}, paramLabel = "FILE",
-            description = "The .axmodel (with --emulator: an emulator model descriptor; default: the synthetic detector).")
+            description = "The .axmodel (AXCL) or .rknn (RKNN) file (with --emulator: an emulator model descriptor;"
+                    + " default: the synthetic detector).")
     Path model;
 
-    @Option(names = "--emulator", description = "Use npu4j's emulated AXCL runtime (from npu4j-native) instead of libaxcl_rt.so.")
-    boolean emulator;
+    @Option(names = "--emulator", arity = "0..1", paramLabel = "NPU|NAME", preprocessor = AttachedValueOnly.class,
+            description = "Use npu4j's emulated runtimes (from npu4j-native) instead of the vendor's: --emulator=axcl"
+                    + " (the default, or the NPU of --model), --emulator=rknn, or a bundled model [axcl:|rknn:]NAME;"
+                    + " --emulator=list shows them.")
+    String emulator;
 
     @Option(names = "--emulator-model", paramLabel = "NAME",
             description = "With --emulator and no --model: which bundled emulator model (default: ${DEFAULT-VALUE}).")
     String emulatorModel = DEFAULT_EMULATOR_MODEL;
 
     @Option(names = "--library", paramLabel = "FILE",
-            description = "libaxcl_rt.so to load (default: -Dnpu4j.axcl.library, $NPU4J_AXCL_LIBRARY, then the OS library path).")
+            description = "libaxcl_rt.so or librknnrt.so to load (default: -Dnpu4j.axcl.library / -Dnpu4j.rknn.library,"
+                    + " $NPU4J_AXCL_LIBRARY / $NPU4J_RKNN_LIBRARY, then the OS library path).")
     Path library;
 
     @Option(names = "--axcl-config", paramLabel = "FILE", description = "AXCL JSON configuration passed to axclInit.")
@@ -120,20 +130,34 @@ public final class YoloCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--conf and --iou must be in [0, 1], --max-det at least 1, --bench at least 0, --depth at least 1");
         }
+        boolean emulated = emulator != null;
+        if (emulated && emulator.equals("list")) {
+            for (String family : List.of("axcl", "rknn")) {
+                for (String m : Emulator.models(family)) {
+                    out.println(family + ":" + m.replaceFirst("\\.model$", ""));
+                }
+            }
+            out.flush();
+            return 0;
+        }
         List<String> labels = labelsFile == null ? Labels.COCO : Labels.read(labelsFile);
-        AxclRuntime.Options options = emulator ? AxclRuntime.Options.emulator() : AxclRuntime.Options.defaults();
+        YoloDetector.Options options = emulated ? YoloDetector.Options.emulated() : YoloDetector.Options.defaults();
         if (library != null) {
             options = options.withLibrary(library);
         }
         if (axclConfig != null) {
-            options = options.withConfig(axclConfig);
+            options = options.withAxclConfig(axclConfig);
         }
         Path modelFile = model;
         if (modelFile == null) {
-            if (!emulator) {
+            if (!emulated) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--model is required (or --emulator)");
             }
-            modelFile = Emulator.model("axcl", emulatorModel);
+            modelFile = emulatorModel(emulator);
+        } else if (emulated && (emulator.equals("axcl") || emulator.equals("rknn"))
+                && Npu.of(modelFile) != Npu.valueOf(emulator.toUpperCase(Locale.ROOT))) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--emulator=" + emulator + " but --model "
+                    + modelFile + " is for " + Npu.of(modelFile) + ": expected a " + emulator + " model (or plain --emulator)");
         }
         List<Input> images = inputs();
         if (images.isEmpty()) {
@@ -144,8 +168,8 @@ public final class YoloCommand implements Callable<Integer> {
         List<Map<String, Object>> report = new ArrayList<>();
         try (YoloDetector detector = YoloDetector.open(options, modelFile, labels)) {
             String tag = detector.emulator() ? " (emulator)" : "";
-            out.printf(Locale.ROOT, "model %s: input %dx%d %s, %s, on %s%s%n", detector.model().name(), detector.inputWidth(),
-                    detector.inputHeight(), detector.inputLayout(), detector.decoder(), detector.runtime().socName(), tag);
+            out.printf(Locale.ROOT, "model %s: input %dx%d %s, %s, on %s%s%n", detector.modelName(), detector.inputWidth(),
+                    detector.inputHeight(), detector.inputLayout(), detector.decoder(), detector.device(), tag);
             for (Input in : images) {
                 YoloDetector.Result r = detector.detect(in.image(), confidence, iou, maxDetections);
                 for (Detection d : r.detections()) {
@@ -186,6 +210,59 @@ public final class YoloCommand implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The bundled emulator model {@code --emulator=WHAT} names: {@code axcl}/{@code rknn} (or nothing)
+     * with {@code --emulator-model}, or {@code [axcl:|rknn:]NAME}; a bare NAME must be in one family only.
+     */
+    private Path emulatorModel(String what) {
+        String family;
+        String name;
+        int colon = what.indexOf(':');
+        if (what.equals(BY_FILE) || what.equals("axcl") || what.equals("rknn")) {
+            family = what.equals(BY_FILE) ? "axcl" : what;
+            name = emulatorModel;
+        } else if (colon > 0) {
+            family = what.substring(0, colon);
+            name = what.substring(colon + 1);
+        } else {
+            family = null;
+            name = what;
+        }
+        String file = name.endsWith(".model") ? name : name + ".model";
+        List<String> families = new ArrayList<>();
+        for (String f : List.of("axcl", "rknn")) {
+            if ((family == null || family.equals(f)) && Emulator.models(f).contains(file)) {
+                families.add(f);
+            }
+        }
+        if (families.size() != 1) {
+            List<String> all = new ArrayList<>();
+            for (String f : List.of("axcl", "rknn")) {
+                Emulator.models(f).forEach(m -> all.add(f + ":" + m.replaceFirst("\\.model$", "")));
+            }
+            throw new CommandLine.ParameterException(spec.commandLine(), "--emulator=" + what + (families.isEmpty()
+                    ? ": no such emulator model" : ": in both emulators, say axcl:" + name + " or rknn:" + name)
+                    + "; expected axcl, rknn or one of " + all);
+        }
+        return Emulator.model(families.getFirst(), file);
+    }
+
+    /**
+     * Lets {@code --emulator} take a value only when attached ({@code --emulator=rknn}), so that
+     * {@code --emulator photo.png} reads the image (picocli's documented preprocessor pattern).
+     */
+    static final class AttachedValueOnly implements CommandLine.IParameterPreprocessor {
+        @Override
+        public boolean preprocess(java.util.Stack<String> args, CommandLine.Model.CommandSpec commandSpec,
+                CommandLine.Model.ArgSpec argSpec, Map<String, Object> info) {
+            if (" ".equals(info.get("separator"))) { // not attached: no value
+                ((CommandLine.Model.OptionSpec) argSpec).setValue(BY_FILE);
+                return true;
+            }
+            return false;
+        }
+    }
+
     private Map<String, Object> jsonEntry(Input in, YoloDetector.Result r, boolean emulated) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("image", in.name());
@@ -208,7 +285,7 @@ public final class YoloCommand implements Callable<Integer> {
     private List<Input> inputs() throws IOException {
         List<Input> list = new ArrayList<>();
         if (inputs.isEmpty()) {
-            if (!emulator) {
+            if (emulator == null) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "no IMAGE given");
             }
             Path dir = outDir != null ? outDir : Path.of("npu4j-yolo-out");

@@ -1,110 +1,145 @@
 package org.npu4j.yolo;
 
 import java.awt.image.BufferedImage;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import org.npu4j.axcl.AxBinding;
-import org.npu4j.axcl.AxModel;
-import org.npu4j.axcl.AxSession;
 import org.npu4j.axcl.AxclRuntime;
-import org.npu4j.axcl.DataType;
-import org.npu4j.axcl.Layout;
-import org.npu4j.axcl.TensorInfo;
 import org.npu4j.metrics.LatencyRecorder;
 import org.npu4j.metrics.Stage;
+import org.npu4j.rknn.RknnRuntime;
 
 /**
- * A YOLOv8 / YOLO11 detector on one AXCL model: letterbox into the model's pinned input buffer, run,
- * decode, class-wise NMS, boxes mapped back to the source image. Every stage is recorded in the
- * model's latency recorder: {@link Stage#PREPROCESS}, {@link Stage#HOST_TO_DEVICE},
- * {@link Stage#EXECUTE}, {@link Stage#DEVICE_TO_HOST}, {@link Stage#POSTPROCESS} (nanoseconds).
+ * A YOLOv8 / YOLO11 detector on either NPU: an {@code .axmodel} on the AX650N card through AXCL, or an
+ * {@code .rknn} model on the Rockchip NPU through RKNN ({@link Npu#of(Path)} picks by the file). One
+ * frame: letterbox straight into the model's bound input memory (AXCL's pinned host buffer, RKNN's
+ * zero-copy memory), run, decode ({@link YoloDecoder}: float heads, or the RKNN model zoo's INT8 heads
+ * with zero point, scale and the score-sum fast reject), class-wise NMS, boxes mapped back to the source
+ * image. Every stage is recorded in the model's latency recorder (nanoseconds):
+ * {@link Stage#PREPROCESS}, the runtime's own stages (AXCL: {@link Stage#HOST_TO_DEVICE},
+ * {@link Stage#EXECUTE}, {@link Stage#DEVICE_TO_HOST}; RKNN zero-copy: {@link Stage#EXECUTE}), and
+ * {@link Stage#POSTPROCESS}.
  *
- * <p>The input size and layout are read from the model (input 0: {@code [1, H, W, 3]} NHWC or
- * {@code [1, 3, H, W]} NCHW, 8-bit RGB); the head arrangement from its outputs ({@link YoloDecoder}).
+ * <p>The input size and layout are read from the model (one 8-bit RGB input, {@code [1, H, W, 3]} NHWC
+ * or, on AXCL, {@code [1, 3, H, W]} NCHW); the head arrangement from its outputs.
  *
- * <p>Not thread-safe: one detector per thread (each has its own session and buffers).
+ * <p>Allocation per frame: none in letterboxing, running, decoding and NMS once the buffers have grown
+ * to the busiest frame; the result list (kept boxes only) is the only object made.
+ *
+ * <p>Not thread-safe: one detector per thread (each has its own session or context and buffers).
  */
 public final class YoloDetector implements AutoCloseable {
     /** Detections of one image, in source pixels, with the letterbox used. */
     public record Result(List<Detection> detections, Letterbox letterbox) {}
 
-    private final AxclRuntime runtime;
-    private final AxModel model;
-    private final AxSession session;
-    private final AxBinding io;
+    /**
+     * Where the runtime comes from when the detector opens a model file by itself.
+     *
+     * @param emulator   npu4j's emulated runtime of the NPU the file is for (from {@code npu4j-native})
+     * @param library    the runtime library to load ({@code libaxcl_rt.so} or {@code librknnrt.so}); null:
+     *                   the runtime's own search (property, environment variable, library path)
+     * @param axclConfig AXCL JSON configuration for {@code axclInit}; null for none
+     */
+    public record Options(boolean emulator, Path library, Path axclConfig) {
+        /** The vendor runtime, found by its search order. */
+        public static Options defaults() {
+            return new Options(false, null, null);
+        }
+
+        /** The emulated runtimes. */
+        public static Options emulated() {
+            return new Options(true, null, null);
+        }
+
+        /** These options with an explicit runtime library. */
+        public Options withLibrary(Path file) {
+            return new Options(emulator, file, axclConfig);
+        }
+
+        /** These options with an AXCL configuration file. */
+        public Options withAxclConfig(Path file) {
+            return new Options(emulator, library, file);
+        }
+    }
+
+    private final DetectorBackend backend;
+    private final DetectorBackend.Frame frame;
     private final YoloDecoder decoder;
     private final List<String> labels;
-    private final int width;
-    private final int height;
-    private final Layout layout;
-    private final List<MemorySegment> outputs;
     private final LatencyRecorder latency;
     private final LetterboxWriter writer;
     private final DetectionBuffer boxes = new DetectionBuffer();
 
-    private YoloDetector(AxclRuntime runtime, AxModel model, List<String> labels) {
-        this.runtime = runtime;
-        this.model = model;
+    private YoloDetector(DetectorBackend backend, List<String> labels) {
+        this.backend = backend;
         this.labels = List.copyOf(labels);
-        if (model.inputs().size() != 1) {
-            throw new IllegalArgumentException(model.name() + " has " + model.inputs().size() + " inputs; a YOLO detector has one image input");
+        this.frame = backend.frame();
+        this.decoder = backend.decoder();
+        this.latency = backend.latency();
+        this.writer = newWriter();
+    }
+
+    private static YoloDetector wrap(DetectorBackend backend, List<String> labels) {
+        try {
+            return new YoloDetector(backend, labels);
+        } catch (RuntimeException e) {
+            backend.close();
+            throw e;
         }
-        TensorInfo in = model.inputs().getFirst();
-        List<Integer> d = in.shape();
-        if (d.size() != 4) {
-            throw new IllegalArgumentException("input " + in + ": expected [1, H, W, 3] or [1, 3, H, W]");
-        }
-        Layout l = in.layout();
-        if (l != Layout.NHWC && l != Layout.NCHW) {
-            l = d.get(3) == 3 ? Layout.NHWC : d.get(1) == 3 ? Layout.NCHW : Layout.UNKNOWN;
-        }
-        if (l == Layout.NHWC && d.get(3) == 3) {
-            height = d.get(1);
-            width = d.get(2);
-        } else if (l == Layout.NCHW && d.get(1) == 3) {
-            height = d.get(2);
-            width = d.get(3);
-        } else {
-            throw new IllegalArgumentException("input " + in + ": expected 3 channels, NHWC or NCHW");
-        }
-        layout = l;
-        if (in.dataType() != DataType.UINT8 && in.dataType() != DataType.INT8) {
-            throw new IllegalArgumentException("input " + in + ": expected 8-bit RGB (UINT8)");
-        }
-        if (in.byteSize() < 3L * width * height) {
-            throw new IllegalArgumentException("input " + in + ": " + in.byteSize() + " bytes cannot hold " + width + "x" + height + " RGB");
-        }
-        this.decoder = YoloDecoder.of(width, height, model.outputs());
-        this.session = model.newSession();
-        this.io = session.bind();
-        List<MemorySegment> outs = new ArrayList<>();
-        for (int i = 0; i < model.outputs().size(); i++) {
-            outs.add(io.output(i));
-        }
-        this.outputs = List.copyOf(outs);
-        this.latency = model.latency();
-        this.writer = new LetterboxWriter(width, height, layout);
     }
 
     /**
-     * Acquires the AXCL runtime, loads {@code modelFile} on the first device, and prepares one session
-     * and one binding.
+     * Opens {@code modelFile} on the NPU it is for ({@link Npu#of(Path)}).
+     *
+     * @param labels class names by class id
+     * @throws IllegalArgumentException if the file is for no known NPU, or the model is no YOLO detector
+     *                                  (the message names what was expected)
+     */
+    public static YoloDetector open(Options options, Path modelFile, List<String> labels) {
+        Objects.requireNonNull(options, "options");
+        return switch (Npu.of(modelFile)) {
+            case AXCL -> {
+                AxclRuntime.Options o = options.emulator() ? AxclRuntime.Options.emulator() : AxclRuntime.Options.defaults();
+                if (options.library() != null) {
+                    o = o.withLibrary(options.library());
+                }
+                if (options.axclConfig() != null) {
+                    o = o.withConfig(options.axclConfig());
+                }
+                yield open(o, modelFile, labels);
+            }
+            case RKNN -> open(options.library() != null ? RknnRuntime.load(options.library())
+                    : options.emulator() ? RknnRuntime.emulator() : RknnRuntime.load(), modelFile, labels);
+        };
+    }
+
+    /**
+     * Acquires the AXCL runtime, loads the {@code .axmodel} on the first device, and prepares one
+     * session and one binding.
      *
      * @param labels class names by class id
      */
     public static YoloDetector open(AxclRuntime.Options options, Path modelFile, List<String> labels) {
-        Objects.requireNonNull(modelFile, "modelFile");
-        AxclRuntime runtime = AxclRuntime.acquire(options);
-        try {
-            AxModel model = runtime.device().load(modelFile);
-            return new YoloDetector(runtime, model, labels);
-        } catch (RuntimeException e) {
-            runtime.close();
-            throw e;
-        }
+        return wrap(AxclBackend.open(options, modelFile), labels);
+    }
+
+    /**
+     * Opens the {@code .rknn} model on {@code runtime} and binds one zero-copy input and the nine (or
+     * six) INT8 head outputs of the model's first context.
+     *
+     * @param labels class names by class id
+     * @throws IllegalArgumentException if the model is not the RKNN model zoo's YOLOv8/YOLO11 export
+     *                                  (one UINT8 RGB input; per stride box, scores, score sum)
+     */
+    public static YoloDetector open(RknnRuntime runtime, Path modelFile, List<String> labels) {
+        Objects.requireNonNull(runtime, "runtime");
+        return wrap(RknnBackend.open(runtime, modelFile), labels);
+    }
+
+    /** A letterbox writer for this model's input. */
+    LetterboxWriter newWriter() {
+        return new LetterboxWriter(backend.inputWidth(), backend.inputHeight(), backend.inputLayout(),
+                backend.inputRowPixels());
     }
 
     /**
@@ -116,13 +151,13 @@ public final class YoloDetector implements AutoCloseable {
      */
     public Result detect(BufferedImage image, float confidence, float iouThreshold, int maxDetections) {
         long t0 = System.nanoTime();
-        Letterbox lb = writer.write(image, io.input(0));
+        Letterbox lb = writer.write(image, frame.input());
         return runAndDecode(lb, t0, confidence, iouThreshold, maxDetections);
     }
 
     /**
      * Detects objects in one interleaved 8-bit frame (camera or video decoder output), letterboxed
-     * straight into the pinned input buffer.
+     * straight into the bound input memory.
      *
      * @param pixels row {@code y} at {@code offset + y × stride}, 3 bytes per pixel in {@code order}
      * @throws IllegalArgumentException if the frame does not fit {@code pixels}
@@ -130,15 +165,15 @@ public final class YoloDetector implements AutoCloseable {
     public Result detect(byte[] pixels, int offset, int stride, int frameWidth, int frameHeight, PixelOrder order,
             float confidence, float iouThreshold, int maxDetections) {
         long t0 = System.nanoTime();
-        Letterbox lb = writer.write(pixels, offset, stride, frameWidth, frameHeight, order, io.input(0));
+        Letterbox lb = writer.write(pixels, offset, stride, frameWidth, frameHeight, order, frame.input());
         return runAndDecode(lb, t0, confidence, iouThreshold, maxDetections);
     }
 
     private Result runAndDecode(Letterbox lb, long t0, float confidence, float iouThreshold, int maxDetections) {
         latency.record(Stage.PREPROCESS, System.nanoTime() - t0);
-        io.run();
+        frame.run();
         long t1 = System.nanoTime();
-        decoder.decodeInto(outputs, confidence, boxes);
+        decoder.decodeInto(frame.outputs(), confidence, boxes);
         boxes.nms(iouThreshold, maxDetections);
         List<Detection> mapped = boxes.keptDetections(lb, labels);
         latency.record(Stage.POSTPROCESS, System.nanoTime() - t1);
@@ -146,8 +181,8 @@ public final class YoloDetector implements AutoCloseable {
     }
 
     /**
-     * A pipeline of {@code depth} frames in flight on this detector's model (each with its own session),
-     * with these thresholds. Close it before the detector.
+     * A pipeline of {@code depth} frames in flight on this detector's model (each with its own session
+     * or context), with these thresholds. Close it before the detector.
      *
      * @see YoloPipeline
      */
@@ -155,14 +190,28 @@ public final class YoloDetector implements AutoCloseable {
         return new YoloPipeline(this, depth, confidence, iouThreshold, maxDetections);
     }
 
+    DetectorBackend backend() {
+        return backend;
+    }
+
     /** Class names by class id. */
     public List<String> labels() {
         return labels;
     }
 
-    /** The model (its IO description, its latency recorder). */
-    public AxModel model() {
-        return model;
+    /** The model's name (its file name). */
+    public String modelName() {
+        return backend.modelName();
+    }
+
+    /** What runs the model (e.g. {@code AXCL on AX650N}, {@code RKNN 2.3.2 (...)}). */
+    public String device() {
+        return backend.device();
+    }
+
+    /** The head outputs as the decoder reads them. */
+    public List<HeadTensor> outputs() {
+        return backend.outputs();
     }
 
     /** The recognised head. */
@@ -171,20 +220,20 @@ public final class YoloDetector implements AutoCloseable {
     }
 
     public int inputWidth() {
-        return width;
+        return backend.inputWidth();
     }
 
     public int inputHeight() {
-        return height;
+        return backend.inputHeight();
     }
 
-    public Layout inputLayout() {
-        return layout;
+    public TensorLayout inputLayout() {
+        return backend.inputLayout();
     }
 
     /** True when the runtime is npu4j's emulator. */
     public boolean emulator() {
-        return runtime.isEmulator();
+        return backend.emulator();
     }
 
     /** Latencies of every stage of every {@link #detect} call (nanoseconds). */
@@ -192,14 +241,9 @@ public final class YoloDetector implements AutoCloseable {
         return latency;
     }
 
-    /** The AXCL runtime handle (versions, devices). */
-    public AxclRuntime runtime() {
-        return runtime;
-    }
-
-    /** Closes the binding, session and model, and releases the runtime. */
+    /** Closes the binding, session or context, and model, and releases the runtime. */
     @Override
     public void close() {
-        runtime.close();
+        backend.close();
     }
 }

@@ -1,25 +1,23 @@
 package org.npu4j.yolo;
 
 import java.awt.image.BufferedImage;
-import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
-import org.npu4j.axcl.AxBinding;
-import org.npu4j.axcl.AxSession;
 import org.npu4j.metrics.LatencyRecorder;
 import org.npu4j.metrics.Stage;
 
 /**
  * Video at the NPU's rate: a detector pipeline that overlaps the host work of the next frames
  * (letterbox, then decoding and NMS of the frame the device finished) with the device work of the
- * frame in flight. It holds {@code depth} slots, each with its own {@link AxSession}, binding (pinned
- * input and output buffers), letterbox writer and detection buffer; a frame is letterboxed straight into
- * its slot's pinned input and queued with {@link AxBinding#runAsync()}; the emulated and the real NPU run
- * one model at a time, so the queued frames run back to back while the caller prepares the next one.
+ * frame in flight. It holds {@code depth} slots, each with its own bound memories (AXCL: an
+ * {@code AxSession} with pinned input and output buffers, queued with {@code AxBinding.runAsync()};
+ * RKNN: a context duplicated with {@code rknn_dup_context} and its zero-copy memories, run on a thread
+ * of the backend), letterbox writer and detection buffer; a frame is letterboxed straight into its
+ * slot's input memory and started. The AX650N runs one model at a time, so the queued frames run back to
+ * back while the caller prepares the next one; the RK3588's three cores (RK3576: two) run up to that
+ * many frames of a one-core model at once.
  *
  * <p>{@code submit} returns once the frame is queued; its {@link YoloDetector.Result} is handed to the
  * frame's consumer, on the caller's thread, inside a later {@code submit} (when the slot comes round
@@ -38,27 +36,19 @@ import org.npu4j.metrics.Stage;
 public final class YoloPipeline implements AutoCloseable {
     /** One frame's resources. */
     private static final class Slot {
-        final AxSession session;
-        final AxBinding io;
-        final List<MemorySegment> outputs;
+        final DetectorBackend.Frame frame;
         final LetterboxWriter writer;
         final DetectionBuffer boxes = new DetectionBuffer();
         Letterbox letterbox;
-        CompletableFuture<AxBinding> pending;
+        CompletableFuture<?> pending;
         Consumer<YoloDetector.Result> consumer;
 
         Slot(YoloDetector d) {
-            session = d.model().newSession();
+            frame = d.backend().newFrame();
             try {
-                io = session.bind();
-                List<MemorySegment> outs = new ArrayList<>();
-                for (int i = 0; i < d.model().outputs().size(); i++) {
-                    outs.add(io.output(i));
-                }
-                outputs = List.copyOf(outs);
-                writer = new LetterboxWriter(d.inputWidth(), d.inputHeight(), d.inputLayout());
+                writer = d.newWriter();
             } catch (RuntimeException e) {
-                session.close();
+                frame.close();
                 throw e;
             }
         }
@@ -102,13 +92,13 @@ public final class YoloPipeline implements AutoCloseable {
      * Queues one frame. Blocks while every slot is busy, finishing the oldest frame (its consumer is
      * called here).
      *
-     * @throws org.npu4j.axcl.AxclException if a run fails (that frame's consumer is not called)
+     * @throws org.npu4j.NpuException if a run fails (AXCL's or RKNN's exception) (that frame's consumer is not called)
      * @throws IllegalStateException        if the pipeline is closed
      */
     public void submit(BufferedImage frame, Consumer<YoloDetector.Result> consumer) {
         Slot s = take(consumer);
         long t0 = System.nanoTime();
-        s.letterbox = s.writer.write(frame, s.io.input(0));
+        s.letterbox = s.writer.write(frame, s.frame.input());
         start(s, t0, consumer);
     }
 
@@ -124,7 +114,7 @@ public final class YoloPipeline implements AutoCloseable {
         Objects.requireNonNull(order, "order");
         Slot s = take(consumer);
         long t0 = System.nanoTime();
-        s.letterbox = s.writer.write(pixels, offset, stride, width, height, order, s.io.input(0));
+        s.letterbox = s.writer.write(pixels, offset, stride, width, height, order, s.frame.input());
         start(s, t0, consumer);
     }
 
@@ -143,13 +133,13 @@ public final class YoloPipeline implements AutoCloseable {
     private void start(Slot s, long t0, Consumer<YoloDetector.Result> consumer) {
         latency.record(Stage.PREPROCESS, System.nanoTime() - t0);
         s.consumer = consumer;
-        s.pending = s.io.runAsync();
+        s.pending = s.frame.runAsync();
         next = (next + 1) % slots.length;
     }
 
     /** Waits for the slot's run, decodes, NMS, hands the result over. */
     private void finish(Slot s) {
-        CompletableFuture<AxBinding> f = s.pending;
+        CompletableFuture<?> f = s.pending;
         Consumer<YoloDetector.Result> c = s.consumer;
         s.pending = null;
         s.consumer = null;
@@ -162,7 +152,7 @@ public final class YoloPipeline implements AutoCloseable {
             throw e;
         }
         long t1 = System.nanoTime();
-        detector.decoder().decodeInto(s.outputs, confidence, s.boxes);
+        detector.decoder().decodeInto(s.frame.outputs(), confidence, s.boxes);
         s.boxes.nms(iouThreshold, maxDetections);
         YoloDetector.Result r = new YoloDetector.Result(s.boxes.keptDetections(s.letterbox, detector.labels()),
                 s.letterbox);
@@ -202,7 +192,7 @@ public final class YoloPipeline implements AutoCloseable {
     private void closeSessions() {
         for (Slot s : slots) {
             if (s != null) {
-                s.session.close();
+                s.frame.close();
             }
         }
     }

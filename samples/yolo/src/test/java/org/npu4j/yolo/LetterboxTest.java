@@ -8,7 +8,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import org.junit.jupiter.api.Test;
-import org.npu4j.axcl.Layout;
 
 class LetterboxTest {
 
@@ -53,7 +52,7 @@ class LetterboxTest {
         lb.draw(img, canvas);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment nhwc = a.allocate(12);
-            lb.write(canvas, nhwc, Layout.NHWC);
+            lb.write(canvas, nhwc, TensorLayout.NHWC);
             int row = lb.padY(); // 0: the image is the top row, grey below
             byte[] b = nhwc.toArray(ValueLayout.JAVA_BYTE);
             int o = row * 6;
@@ -66,7 +65,7 @@ class LetterboxTest {
                 assertEquals(114, b[grey + i] & 0xFF);
             }
             MemorySegment nchw = a.allocate(12);
-            lb.write(canvas, nchw, Layout.NCHW);
+            lb.write(canvas, nchw, TensorLayout.NCHW);
             byte[] p = nchw.toArray(ValueLayout.JAVA_BYTE);
             // planes R, G, B of 4 pixels each
             assertEquals(0x10, p[row * 2] & 0xFF);
@@ -74,7 +73,38 @@ class LetterboxTest {
             assertEquals(0x20, p[4 + row * 2] & 0xFF);
             assertEquals(0x60, p[8 + row * 2 + 1] & 0xFF);
             assertEquals(114, p[(1 - row) * 2] & 0xFF);
-            assertThrows(IllegalArgumentException.class, () -> lb.write(canvas, a.allocate(11), Layout.NHWC));
+            assertThrows(IllegalArgumentException.class, () -> lb.write(canvas, a.allocate(11), TensorLayout.NHWC));
         }
+    }
+
+    @Test
+    void writesPaddedRowsWhenTheNpuReadsAWiderRowStride() {
+        // RKNN's zero-copy input: rows of w_stride pixels; the bytes past the width are not touched
+        int w = 4;
+        int h = 2;
+        int stride = 6;
+        byte[] src = new byte[3 * w * h];
+        for (int i = 0; i < src.length; i++) {
+            src[i] = (byte) (i + 1);
+        }
+        LetterboxWriter writer = new LetterboxWriter(w, h, TensorLayout.NHWC, stride);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment dst = a.allocate(3L * stride * h);
+            dst.fill((byte) 7);
+            writer.write(src, 0, 3 * w, w, h, PixelOrder.RGB, dst);
+            byte[] b = dst.toArray(ValueLayout.JAVA_BYTE);
+            for (int y = 0; y < h; y++) {
+                for (int i = 0; i < 3 * w; i++) {
+                    assertEquals(src[y * 3 * w + i], b[y * 3 * stride + i], "row " + y + " byte " + i);
+                }
+                for (int i = 3 * w; i < 3 * stride; i++) {
+                    assertEquals(7, b[y * 3 * stride + i], "padding of row " + y);
+                }
+            }
+            assertThrows(IllegalArgumentException.class, () -> writer.write(src, 0, 3 * w, w, h, PixelOrder.RGB,
+                    a.allocate(3L * stride + 3L * w - 1)));
+        }
+        assertThrows(IllegalArgumentException.class, () -> new LetterboxWriter(4, 2, TensorLayout.NCHW, 6));
+        assertThrows(IllegalArgumentException.class, () -> new LetterboxWriter(4, 2, TensorLayout.NHWC, 3));
     }
 }

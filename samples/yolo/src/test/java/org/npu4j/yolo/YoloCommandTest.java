@@ -90,6 +90,69 @@ class YoloCommandTest {
     }
 
     @Test
+    void runsOnTheEmulatedRknnRuntimeAndBenchmarksPipelined(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("rknn.json");
+        Run r = run("--emulator=rknn", "--out", dir.toString(), "--json", json.toString(), "--bench", "2", "--depth", "3");
+        assertEquals(0, r.exit(), r.err());
+        String o = r.out();
+        assertTrue(o.startsWith("model yolo11s-640.model: input 640x640 NHWC, DFL_SPLIT head, 80 classes, strides [8, 16, 32],"
+                + " score sums, INT8 (zero point, scale), on RKNN 2.3.2 (npu4j emulator) (emulator)"), o);
+        for (String l : r.lines()) {
+            assertTrue(l.endsWith("(emulator)"), "result line without (emulator): " + l);
+        }
+        // scale 1 (640x480 into 640x640): within a pixel; the class probability 0.9 as INT8 (zp -128, scale 1/255): q = 101, 229/255 = 0.898
+        assertTrue(o.contains("street-640x480.png: person 0.898 "), o);
+        int expected = SampleImages.SAMPLES.stream().mapToInt(s -> s.rects().size()).sum();
+        assertEquals(expected, r.lines().stream().filter(l -> l.matches(".*: [a-z ]+ 0\\.\\d{3} .*")).count(), o);
+        for (String stage : List.of("preprocess", "execute", "postprocess")) {
+            assertTrue(o.lines().anyMatch(l -> l.startsWith(stage) && l.endsWith("(emulator)")), stage + " row in\n" + o);
+        }
+        assertTrue(o.lines().anyMatch(l -> l.startsWith("throughput over 50 frames: one at a time ")
+                && l.contains("pipelined (depth 3)")), o);
+        JsonNode root = new ObjectMapper().readTree(json.toFile());
+        assertEquals(SampleImages.SAMPLES.size(), root.size());
+        assertTrue(root.get(0).get("emulator").asBoolean());
+    }
+
+    @Test
+    void emulatorModelsByNameAndTheNpuOfTheFile(@TempDir Path dir) throws Exception {
+        Run list = run("--emulator=list");
+        assertEquals(0, list.exit(), list.err());
+        assertTrue(list.lines().contains("rknn:yolov8s-640"), list.out());
+        assertTrue(list.lines().contains("axcl:yolov8s-640-decoded"), list.out());
+        Run v8 = run("--emulator=yolov8s-640", "--no-annotate");
+        assertEquals(0, v8.exit(), v8.err());
+        assertTrue(v8.out().startsWith("model yolov8s-640.model: "), v8.out());
+        assertTrue(v8.out().contains("on RKNN 2.3.2"), v8.out());
+        Run ambiguous = run("--emulator=yolo11s-640", "--no-annotate");
+        assertEquals(2, ambiguous.exit());
+        assertTrue(ambiguous.err().contains("in both emulators, say axcl:yolo11s-640 or rknn:yolo11s-640"), ambiguous.err());
+        Run unknown = run("--emulator=nope", "--no-annotate");
+        assertEquals(2, unknown.exit());
+        assertTrue(unknown.err().contains("no such emulator model; expected axcl, rknn or one of [axcl:"), unknown.err());
+        // the NPU follows the file: an RKNN descriptor with plain --emulator
+        Path img = dir.resolve("small.png");
+        ImageIO.write(SampleImages.render(SampleImages.SAMPLES.get(3)), "png", img.toFile());
+        Run byFile = run("--emulator", "--model", org.npu4j.Emulator.model("rknn", "yolov8s-640.model").toString(),
+                "--no-annotate", img.toString());
+        assertEquals(0, byFile.exit(), byFile.err());
+        assertTrue(byFile.out().contains("on RKNN 2.3.2"), byFile.out());
+        assertTrue(byFile.out().contains("small.png: person 0.898"), byFile.out());
+        Run mismatch = run("--emulator=axcl", "--model", org.npu4j.Emulator.model("rknn", "yolov8s-640.model").toString(),
+                img.toString());
+        assertEquals(2, mismatch.exit());
+        assertTrue(mismatch.err().contains("is for RKNN: expected a axcl model"), mismatch.err());
+    }
+
+    @Test
+    void anRknnModelThatIsNoDetectorFailsNamingWhatWasExpected() {
+        Run r = run("--emulator=rknn:mobilenetv2-224", "--no-annotate");
+        assertEquals(1, r.exit());
+        assertTrue(r.err().contains("mobilenetv2-224.model: ") && r.err().contains("expected the RKNN model zoo's YOLOv8/YOLO11 heads"),
+                r.err());
+    }
+
+    @Test
     void takesLabelsFromAFile(@TempDir Path dir) throws Exception {
         List<String> names = new java.util.ArrayList<>();
         for (int i = 0; i < 80; i++) {

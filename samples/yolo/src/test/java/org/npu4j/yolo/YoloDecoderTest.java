@@ -26,6 +26,10 @@ class YoloDecoderTest {
         arena.close();
     }
 
+    static List<HeadTensor> heads(List<TensorInfo> infos) {
+        return infos.stream().map(AxclBackend::head).toList();
+    }
+
     /** A grid tensor's buffer with element setters for (channel, y, x). */
     record Head(TensorInfo info, MemorySegment data, int channels, int grid, boolean nhwc) {
         void set(int c, int y, int x, float v) {
@@ -131,7 +135,7 @@ class YoloDecoderTest {
             }
         }
         putObject(box16, 0, cls16, 0);
-        YoloDecoder dec = YoloDecoder.of(IN, IN, infos);
+        YoloDecoder dec = YoloDecoder.of(IN, IN, heads(infos), YoloDecoder.Scores.LOGITS);
         assertEquals(YoloDecoder.Kind.DFL_SPLIT, dec.kind());
         assertEquals(C, dec.classes());
         assertEquals(List.of(8, 16, 32), dec.strides());
@@ -156,7 +160,7 @@ class YoloDecoderTest {
             }
         }
         putObject(mid, 0, mid, 64);
-        YoloDecoder dec = YoloDecoder.of(IN, IN, infos);
+        YoloDecoder dec = YoloDecoder.of(IN, IN, heads(infos), YoloDecoder.Scores.LOGITS);
         assertEquals(YoloDecoder.Kind.DFL_CONCAT, dec.kind());
         assertEquals(C, dec.classes());
         assertOneObject(dec.decode(data, 0.25f, LABELS), 1e-3f);
@@ -176,7 +180,7 @@ class YoloDecoderTest {
                 long i = channelMajor ? (long) c * anchors + a : (long) a * attrs + c;
                 s.setAtIndex(ValueLayout.JAVA_FLOAT, i, v[c]);
             }
-            YoloDecoder dec = YoloDecoder.of(IN, IN, List.of(info));
+            YoloDecoder dec = YoloDecoder.of(IN, IN, heads(List.of(info)), YoloDecoder.Scores.LOGITS);
             assertEquals(YoloDecoder.Kind.DECODED, dec.kind());
             assertEquals(C, dec.classes());
             assertOneObject(dec.decode(List.of(s), 0.25f, LABELS), 1e-4f);
@@ -186,10 +190,10 @@ class YoloDecoderTest {
     @Test
     void refusesWhatIsNotAYoloHead() {
         TensorInfo logits = new TensorInfo(0, "output", List.of(1, 1000), DataType.FP32, Layout.NONE, 4000);
-        assertThrows(IllegalArgumentException.class, () -> YoloDecoder.of(IN, IN, List.of(logits)));
+        assertThrows(IllegalArgumentException.class, () -> YoloDecoder.of(IN, IN, heads(List.of(logits)), YoloDecoder.Scores.LOGITS));
         TensorInfo int8 = new TensorInfo(0, "o", List.of(1, 7, 84), DataType.INT8, Layout.NONE, 588);
-        assertThrows(IllegalArgumentException.class, () -> YoloDecoder.of(IN, IN, List.of(int8)));
+        assertThrows(IllegalArgumentException.class, () -> YoloDecoder.of(IN, IN, heads(List.of(int8)), YoloDecoder.Scores.LOGITS));
         TensorInfo notDividing = new TensorInfo(0, "o", List.of(1, 7, 7, 67), DataType.FP32, Layout.NHWC, 4 * 49 * 67);
-        assertThrows(IllegalArgumentException.class, () -> YoloDecoder.of(IN, IN, List.of(notDividing)));
+        assertThrows(IllegalArgumentException.class, () -> YoloDecoder.of(IN, IN, heads(List.of(notDividing)), YoloDecoder.Scores.LOGITS));
     }
 }

@@ -17,7 +17,6 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.npu4j.Emulator;
 import org.npu4j.axcl.AxclRuntime;
-import org.npu4j.axcl.Layout;
 import org.npu4j.metrics.LatencySnapshot;
 import org.npu4j.metrics.Stage;
 
@@ -80,25 +79,33 @@ class YoloDetectorTest {
             assertTrue(det.emulator());
             assertEquals(kind, det.decoder().kind());
             assertEquals(80, det.decoder().classes());
-            for (SampleImages.Sample s : SampleImages.SAMPLES) {
-                BufferedImage img = SampleImages.render(s);
-                List<Detection> found = new ArrayList<>(det.detect(img, 0.25f, 0.45f, 300).detections());
-                List<SampleImages.Rect> expected = s.rects();
-                assertEquals(expected.size(), found.size(), what + " " + s.name() + ": " + found);
-                for (SampleImages.Rect r : expected) {
-                    Detection d = found.stream()
-                            .min(Comparator.comparingDouble(x -> Math.abs(x.x1() - r.x0()) + Math.abs(x.y1() - r.y0())))
-                            .orElseThrow();
-                    String where = what + " " + s.name() + " " + r + " -> " + d;
-                    assertEquals(r.classId(), d.classId(), where);
-                    assertEquals(Labels.COCO.get(r.classId()), d.label(), where);
-                    assertEquals(r.x0(), d.x1(), TOLERANCE, where);
-                    assertEquals(r.y0(), d.y1(), TOLERANCE, where);
-                    assertEquals(r.x1(), d.x2(), TOLERANCE, where);
-                    assertEquals(r.y1(), d.y2(), TOLERANCE, where);
-                    assertTrue(d.score() > 0.85f, where);
-                    found.remove(d);
-                }
+            assertFindsEveryRectangle(what, det);
+        }
+    }
+
+    /**
+     * Every rectangle of every bundled sample image is found once, within {@link #TOLERANCE} source
+     * pixels, with the right class and a score above 0.85, and nothing else is found.
+     */
+    static void assertFindsEveryRectangle(String what, YoloDetector det) {
+        for (SampleImages.Sample s : SampleImages.SAMPLES) {
+            BufferedImage img = SampleImages.render(s);
+            List<Detection> found = new ArrayList<>(det.detect(img, 0.25f, 0.45f, 300).detections());
+            List<SampleImages.Rect> expected = s.rects();
+            assertEquals(expected.size(), found.size(), what + " " + s.name() + ": " + found);
+            for (SampleImages.Rect r : expected) {
+                Detection d = found.stream()
+                        .min(Comparator.comparingDouble(x -> Math.abs(x.x1() - r.x0()) + Math.abs(x.y1() - r.y0())))
+                        .orElseThrow();
+                String where = what + " " + s.name() + " " + r + " -> " + d;
+                assertEquals(r.classId(), d.classId(), where);
+                assertEquals(Labels.COCO.get(r.classId()), d.label(), where);
+                assertEquals(r.x0(), d.x1(), TOLERANCE, where);
+                assertEquals(r.y0(), d.y1(), TOLERANCE, where);
+                assertEquals(r.x1(), d.x2(), TOLERANCE, where);
+                assertEquals(r.y1(), d.y2(), TOLERANCE, where);
+                assertTrue(d.score() > 0.85f, where);
+                found.remove(d);
             }
         }
     }
@@ -108,7 +115,7 @@ class YoloDetectorTest {
         try (YoloDetector det = YoloDetector.open(AxclRuntime.Options.emulator(), descriptor(CONCAT_WIDE), Labels.COCO)) {
             assertEquals(640, det.inputWidth());
             assertEquals(384, det.inputHeight());
-            assertEquals(Layout.NHWC, det.inputLayout());
+            assertEquals(TensorLayout.NHWC, det.inputLayout());
             det.latency().reset();
             YoloDetector.Result r = det.detect(SampleImages.render(SampleImages.SAMPLES.get(1)), 0.25f, 0.45f, 300);
             assertEquals(Letterbox.of(480, 800, 640, 384), r.letterbox());
@@ -119,7 +126,7 @@ class YoloDetectorTest {
             }
         }
         try (YoloDetector det = YoloDetector.open(AxclRuntime.Options.emulator(), descriptor(SPLIT_NCHW), Labels.COCO)) {
-            assertEquals(Layout.NCHW, det.inputLayout());
+            assertEquals(TensorLayout.NCHW, det.inputLayout());
             assertEquals(512, det.inputWidth());
         }
     }
