@@ -8,6 +8,7 @@
 module org.npu4j.langchain4j {
     requires transitive org.npu4j.core;
     requires transitive langchain4j.core;
+    requires org.npu4j.imageinput;
     requires com.fasterxml.jackson.databind;
     requires static org.jspecify;
 

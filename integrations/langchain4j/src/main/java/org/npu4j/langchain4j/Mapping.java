@@ -4,7 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
+import dev.langchain4j.data.image.Image;
 import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.Content;
+import dev.langchain4j.data.message.ImageContent;
+import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
@@ -21,9 +25,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.jspecify.annotations.Nullable;
+import org.npu4j.imageinput.ImageInputs;
+import org.npu4j.llm.Capability;
 import org.npu4j.llm.ChatMessage;
 import org.npu4j.llm.Completion;
 import org.npu4j.llm.FinishReason;
+import org.npu4j.llm.ImageData;
 import org.npu4j.llm.IssuedToolCalls;
 import org.npu4j.llm.LanguageModel;
 import org.npu4j.llm.LlmRequest;
@@ -35,8 +42,9 @@ import org.npu4j.llm.ToolSpec;
 /**
  * LangChain4j requests to npu4j {@link LlmRequest}s and {@link Completion}s back to {@link ChatResponse}s.
  * What the models cannot do is refused with {@link UnsupportedFeatureException} (LangChain4j's
- * convention): images, {@code ToolChoice.REQUIRED}, JSON response formats, a model name other than the
- * loaded model's. Stateless.
+ * convention): images to a model without {@link Capability#IMAGES} and remote image URLs,
+ * {@code ToolChoice.REQUIRED}, JSON response formats, a model name other than the loaded model's.
+ * Stateless apart from the tool calls handed out ({@link IssuedToolCalls}).
  */
 final class Mapping {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -58,7 +66,7 @@ final class Mapping {
         }
         LlmRequest.Builder b = LlmRequest.builder().thinking(thinking);
         for (dev.langchain4j.data.message.ChatMessage m : request.messages()) {
-            b.message(message(m));
+            b.message(message(model, m));
         }
         if (p.toolChoice() != ToolChoice.NONE && p.toolSpecifications() != null) {
             List<ToolSpec> tools = new ArrayList<>();
@@ -90,19 +98,47 @@ final class Mapping {
         return d == null ? null : d.floatValue();
     }
 
-    private static ChatMessage message(dev.langchain4j.data.message.ChatMessage m) {
+    /**
+     * A user message: its text contents joined by line breaks, its images (base64 data or data URLs; remote
+     * URLs are refused, never fetched) decoded for a model with {@link Capability#IMAGES}.
+     */
+    private static ChatMessage user(LanguageModel model, UserMessage u) {
+        List<ImageData> images = new ArrayList<>();
+        List<String> texts = new ArrayList<>();
+        for (Content c : u.contents()) {
+            switch (c) {
+                case TextContent t -> texts.add(t.text());
+                case ImageContent i -> {
+                    if (!model.info().has(Capability.IMAGES)) {
+                        throw new UnsupportedFeatureException("image inputs are not supported by " + model.name()
+                                + ": it has no vision encoder (Capability.IMAGES)");
+                    }
+                    images.add(image(i.image(), "image " + (images.size() + 1)));
+                }
+                default -> throw new UnsupportedFeatureException(c.type() + " content is not supported: these models"
+                        + " take text and images");
+            }
+        }
+        String text = String.join("\n", texts);
+        return images.isEmpty() ? ChatMessage.user(text) : ChatMessage.user(text, images);
+    }
+
+    private static ImageData image(Image img, String what) {
+        if (img.base64Data() != null) {
+            return ImageInputs.fromBase64(img.base64Data(), what);
+        }
+        String url = img.url() == null ? "" : img.url().toString();
+        if (ImageInputs.isRemote(url)) {
+            throw new UnsupportedFeatureException("remote image URLs are not supported (" + what + "): npu4j never"
+                    + " fetches URLs; give the image as base64 data or a data: URL");
+        }
+        return ImageInputs.fromUrl(url, null);
+    }
+
+    private static ChatMessage message(LanguageModel model, dev.langchain4j.data.message.ChatMessage m) {
         return switch (m) {
             case SystemMessage s -> ChatMessage.system(s.text());
-            case UserMessage u -> {
-                if (u.contents().stream().anyMatch(c -> c instanceof dev.langchain4j.data.message.ImageContent)) {
-                    throw new UnsupportedFeatureException("image inputs are not supported: these models take text");
-                }
-                if (!u.hasSingleText()) {
-                    throw new UnsupportedFeatureException("a user message with " + u.contents().size()
-                            + " contents or non-text content: these models take one text per message");
-                }
-                yield ChatMessage.user(u.singleText());
-            }
+            case UserMessage u -> user(model, u);
             case AiMessage a -> {
                 List<ToolCall> calls = new ArrayList<>();
                 if (a.hasToolExecutionRequests()) {

@@ -11,6 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.data.message.ImageContent;
+import dev.langchain4j.data.message.TextContent;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.exception.UnsupportedFeatureException;
@@ -332,5 +334,53 @@ class NpuLangChain4jTest {
         assertTrue(e.getMessage().contains("modelName") && e.getMessage().contains("not supported"), e.getMessage());
         assertThrows(UnsupportedFeatureException.class,
                 () -> NpuStreamingChatModel.builder(npu).defaultRequestParameters(other));
+    }
+
+    /** A 64x48 PNG of one colour with a green square in its top-left quarter, as base64. */
+    static String png(int rgb) throws java.io.IOException {
+        java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(64, 48, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 48; y++) {
+            for (int x = 0; x < 64; x++) {
+                img.setRGB(x, y, x < 16 && y < 12 ? 0x20c020 : rgb);
+            }
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(img, "png", out);
+        return java.util.Base64.getEncoder().encodeToString(out.toByteArray());
+    }
+
+    @Test
+    void imagesReachTheVisionModelAndTwoImagesGiveTwoAnswers() throws Exception {
+        try (LanguageModel vl = LanguageModel.openEmulator("rk3588-qwen3-vl-2b-w8a8", LoadOptions.DEFAULTS)) {
+            ChatModel model = NpuChatModel.builder(vl).build();
+            String red = png(0xc02020);
+            String blue = png(0x2020c0);
+            String a = model.chat(UserMessage.from(TextContent.from("What is in the picture?"),
+                    ImageContent.from(red, "image/png"))).aiMessage().text();
+            String b = model.chat(UserMessage.from(TextContent.from("What is in the picture?"),
+                    ImageContent.from(blue, "image/png"))).aiMessage().text();
+            String a2 = model.chat(UserMessage.from(TextContent.from("What is in the picture?"),
+                    ImageContent.from(java.net.URI.create("data:image/png;base64," + red)))).aiMessage().text();
+            assertNotEquals(a, b, "two images, two answers");
+            assertEquals(a, a2, "the same image as base64 data or as a data URL, the same answer");
+
+            Recorder rec = new Recorder();
+            NpuStreamingChatModel.builder(vl).build().chat(ChatRequest.builder().messages(UserMessage.from(
+                    TextContent.from("What is in the picture?"), ImageContent.from(blue, "image/png"))).build(), rec);
+            assertEquals(b, rec.get().aiMessage().text());
+
+            UnsupportedFeatureException remote = assertThrows(UnsupportedFeatureException.class, () -> model.chat(
+                    UserMessage.from(TextContent.from("What is this?"),
+                            ImageContent.from(java.net.URI.create("https://example.com/cat.png")))));
+            assertTrue(remote.getMessage().contains("remote image URLs are not supported"), remote.getMessage());
+        }
+    }
+
+    @Test
+    void imagesToAModelWithoutAVisionEncoderAreRefused() throws Exception {
+        UnsupportedFeatureException e = assertThrows(UnsupportedFeatureException.class, () -> NpuChatModel.builder(npu)
+                .build().chat(UserMessage.from(TextContent.from("What is this?"), ImageContent.from(png(0), "image/png"))));
+        assertTrue(e.getMessage().contains("image inputs are not supported") && e.getMessage().contains("IMAGES"),
+                e.getMessage());
     }
 }
