@@ -20,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
 import java.util.concurrent.SubmissionPublisher;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import org.npu4j.axcl.AxCallCounts;
 import org.npu4j.axcl.AxDevice;
@@ -532,12 +533,16 @@ public final class AxLlmModel implements LanguageModel {
             common = Math.min(common, ids.length - 1); // at least one token to prefill: its logits start the answer
             try (Arena imageArena = starts.length == 0 ? null : Arena.ofConfined()) {
                 AxLlmEngine.Rows rows = imageArena == null ? null : encodeImages(images, starts, common, ids.length,
-                        imageArena);
-                return generate(t0, ids, keys, common, rows);
+                        imageArena, () -> stop || closed);
+                if (stop || closed) {
+                    return aborted(); // stopped while the images were encoded: nothing prefilled
+                }
+                return prefillAndDecode(t0, ids, keys, common, rows);
             }
         }
 
-        private Completion generate(long t0, int[] ids, long[] keys, int common, AxLlmEngine.@Nullable Rows rows) {
+        private Completion prefillAndDecode(long t0, int[] ids, long[] keys, int common,
+                AxLlmEngine.@Nullable Rows rows) {
             int ctx = engine.contextLength;
             engine.truncate(common);
             int limit = request.maxNewTokens() > 0 ? request.maxNewTokens() : maxNewTokens > 0 ? maxNewTokens : ctx;
@@ -660,9 +665,11 @@ public final class AxLlmModel implements LanguageModel {
 
     /**
      * Runs the vision encoder on the images whose placeholders reach into {@code [from, to)} (the others'
-     * rows are in the KV cache already) and maps their placeholder positions to the rows.
+     * rows are in the KV cache already) and maps their placeholder positions to the rows; stops before the
+     * next image once {@code stopped} says so.
      */
-    private AxLlmEngine.Rows encodeImages(List<ImageData> images, int[] starts, int from, int to, Arena arena) {
+    private AxLlmEngine.Rows encodeImages(List<ImageData> images, int[] starts, int from, int to, Arena arena,
+            BooleanSupplier stopped) {
         int t = vision.tokens();
         int needed = 0;
         for (int start : starts) {
@@ -678,6 +685,9 @@ public final class AxLlmModel implements LanguageModel {
         for (int k = 0; k < starts.length; k++) {
             if (starts[k] + t <= from) {
                 continue;
+            }
+            if (stopped.getAsBoolean()) {
+                break;
             }
             vision.encode(images.get(k), rows, n * vision.rowBytes());
             for (int j = 0; j < t; j++) {
