@@ -142,6 +142,38 @@ class AxLlmVisionTest {
         }
     }
 
+    /**
+     * An abort while images are encoded takes effect before the next image's encoder run: at board timing
+     * (the encoder's 454 ms) at most the run in flight finishes and no layer runs.
+     */
+    @Test
+    void anAbortDuringImageEncodingStopsBeforeTheNextImage() throws Exception {
+        try (AxLlmModel m = open(tinyVl())) {
+            long executes = EmuCounters.calls("execute");
+            org.npu4j.ProcessEnv.setenv("NPU4J_EMULATOR_SPEED", "1");
+            long took;
+            Completion c;
+            try {
+                java.util.concurrent.CompletableFuture<Completion> f = m.generateAsync(ask(RED, BLUE, RED),
+                        TokenListener.onText(t -> { }));
+                Thread.sleep(150);
+                long t0 = System.nanoTime();
+                assertTrue(m.abort(), "the request was not running");
+                c = f.get(10, java.util.concurrent.TimeUnit.SECONDS);
+                took = (System.nanoTime() - t0) / 1_000_000;
+            } finally {
+                org.npu4j.ProcessEnv.setenv("NPU4J_EMULATOR_SPEED", "0");
+            }
+            assertEquals(org.npu4j.llm.Outcome.ABORTED, c.outcome());
+            assertEquals(0, c.tokenCount());
+            long ran = EmuCounters.calls("execute") - executes;
+            assertTrue(ran <= 2, ran + " executes after the abort: at most the encoder runs started before it");
+            assertTrue(took < 1500, "the abort took " + took + " ms (one encoder run is 454 ms)");
+            assertEquals(0, m.cachedTokens(), "nothing was prefilled");
+            assertTrue(m.generate(ask(BLUE)).tokenCount() > 0, "the model still works");
+        }
+    }
+
     @Test
     void tooManyImagesForTheContextAreRefusedBeforeAnythingRuns() {
         try (AxLlmModel m = open(tinyVl())) {
@@ -230,6 +262,19 @@ class AxLlmVisionTest {
         }
         try (LanguageModel m = LanguageModel.openEmulator("ax650n-tiny", LoadOptions.DEFAULTS)) {
             assertTrue(!m.info().has(Capability.IMAGES), "a text-only package claims images");
+        }
+    }
+
+    @Test
+    void theHfTokenizerFindsThePlaceholdersToo() {
+        String mnn;
+        try (AxLlmModel m = open(tinyVl())) {
+            mnn = m.generate(ask(RED)).text();
+        }
+        LoadOptions hf = LoadOptions.DEFAULTS.withEmulator(true)
+                .withOption("axcl.tokenizer", tinyVl().resolve("tokenizer.json").toString());
+        try (LanguageModel m = LanguageModel.open(tinyVl(), hf)) {
+            assertEquals(mnn, m.generate(ask(RED)).text(), "tokenizer.json and the MNN file give other prompts");
         }
     }
 
