@@ -10,6 +10,7 @@ module org.npu4j.core {
     requires org.npu4j.rknn.bindings;
     requires org.slf4j;
     requires ai.djl.tokenizers;
+    requires jinjava;
     requires transitive com.fasterxml.jackson.databind;
     requires transitive HdrHistogram;
     requires transitive jdk.jfr;
@@ -24,6 +25,7 @@ module org.npu4j.core {
     exports org.npu4j.rkllm;
     exports org.npu4j.rknn;
     exports org.npu4j.tuning;
+    exports org.npu4j.internal.jinja to jinjava;
 
     uses org.npu4j.llm.spi.LanguageModelProvider;
     provides org.npu4j.llm.spi.LanguageModelProvider with org.npu4j.internal.RkllmProvider,

@@ -22,6 +22,7 @@ import org.npu4j.rkllm.VisionEncoder;
 import org.npu4j.rknn.RknnModel;
 import org.npu4j.rknn.RknnRuntime;
 import org.npu4j.tuning.CpuList;
+import org.npu4j.tuning.HostFiles;
 
 /**
  * The RKLLM backend of {@link LanguageModel#open}: {@code .rkllm} files, and the emulated runtime's model
@@ -70,6 +71,12 @@ public final class RkllmProvider implements LanguageModelProvider {
                 throw new IllegalArgumentException("unknown RKLLM option " + k + ": expected " + KEYS);
             }
         }
+        long bytes = fileSize(path);
+        String visionFile = options.option(VISION);
+        if (visionFile != null) {
+            bytes += fileSize(Path.of(visionFile));
+        }
+        HostMemory.checkFits(path.toString(), bytes, HostFiles.system());
         String abiText = options.option(ABI);
         RkllmAbi abi = abiText == null ? null : RkllmAbi.of(abiText);
         RkllmRuntime runtime;
@@ -142,6 +149,14 @@ public final class RkllmProvider implements LanguageModelProvider {
             b.vision(visionEncoder(Path.of(vision), runtime.isEmulator()));
         }
         return b.load();
+    }
+
+    private static long fileSize(Path file) {
+        try {
+            return Files.size(file);
+        } catch (IOException e) {
+            return 0; // a missing file is reported by the runtime's load, with its own message
+        }
     }
 
     /**

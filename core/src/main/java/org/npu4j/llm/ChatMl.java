@@ -8,9 +8,13 @@ import org.jspecify.annotations.Nullable;
 /**
  * Renders a conversation in ChatML, the chat format of the Qwen2.5 and Qwen3 families
  * ({@code <|im_start|>role\n...<|im_end|>\n}), as their chat templates and the vendors' runners do:
- * tools declared in the system turn inside {@code <tools>}, calls as {@code <tool_call>} blocks, results
- * as {@code <tool_response>} blocks in a user turn, the thinking of earlier assistant turns dropped, and
- * an empty {@code <think>} block after the generation prompt when thinking is off (Qwen3).
+ * tools declared in the system turn inside {@code <tools>}, calls as {@code <tool_call>} blocks and
+ * results as {@code <tool_response>} blocks in a user turn (JSON laid out as Python's {@code json.dumps},
+ * as the templates' {@code tojson}), the thinking of assistant turns before the last user query dropped
+ * (kept inside the current tool loop; inline {@code <think>} blocks split off as the Qwen3 template does),
+ * and an empty {@code <think>} block after the generation prompt when thinking is off (Qwen3). Only the
+ * wording of the tool preamble is our own; everything else renders exactly as Qwen3's template
+ * ({@code Qwen3ChatTemplateTest} checks it against the real one).
  *
  * <p>A backend whose runtime renders the template itself (RKLLM) uses it only to replay history; the
  * AXCL runner uses it when a package has no Jinja chat template of its own. Stateless, thread-safe.
@@ -55,7 +59,7 @@ public final class ChatMl {
             }
             sb.append("# Tools\n\nThese functions are available; their signatures follow inside <tools></tools>:\n<tools>");
             for (ToolSpec t : tools) {
-                sb.append('\n').append(t.toOpenAiJson().toString());
+                sb.append('\n').append(PythonJson.dumps(t.toOpenAiJson()));
             }
             sb.append("\n</tools>\n\nTo call one, answer with a JSON object holding its name and arguments inside"
                     + " <tool_call></tool_call> tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\":"
@@ -66,6 +70,15 @@ public final class ChatMl {
 
     /** The turns of {@code messages} (no system message) without a generation prompt. */
     public static void appendTurns(StringBuilder sb, List<ChatMessage> messages) {
+        int lastQuery = messages.size() - 1;
+        for (int i = messages.size() - 1; i >= 0; i--) {
+            ChatMessage m = messages.get(i);
+            if (m.role() == Role.USER && !(m.content().startsWith("<tool_response>")
+                    && m.content().endsWith("</tool_response>"))) {
+                lastQuery = i;
+                break;
+            }
+        }
         for (int i = 0; i < messages.size(); i++) {
             ChatMessage m = messages.get(i);
             switch (m.role()) {
@@ -73,9 +86,28 @@ public final class ChatMl {
                         + " the system message first, if any");
                 case USER -> sb.append("<|im_start|>user\n").append(m.content()).append("<|im_end|>\n");
                 case ASSISTANT -> {
-                    sb.append("<|im_start|>assistant\n").append(m.content());
-                    for (ToolCall c : m.toolCalls()) {
-                        if (sb.charAt(sb.length() - 1) != '\n') {
+                    String content = m.content();
+                    String reasoning = m.thinking() != null ? m.thinking() : "";
+                    int close = content.indexOf("</think>");
+                    if (m.thinking() == null && close >= 0) {
+                        // thinking written inline: split it off as the Qwen3 template does
+                        String before = stripTrailing(content.substring(0, close), '\n');
+                        int open = before.lastIndexOf("<think>");
+                        reasoning = stripLeading(open < 0 ? before : before.substring(open + "<think>".length()), '\n');
+                        content = stripLeading(content.substring(content.lastIndexOf("</think>") + "</think>".length()),
+                                '\n');
+                    }
+                    sb.append("<|im_start|>assistant\n");
+                    boolean last = i == messages.size() - 1;
+                    if (i > lastQuery && (last || !reasoning.isEmpty())) {
+                        sb.append("<think>\n").append(stripTrailing(stripLeading(reasoning, '\n'), '\n'))
+                                .append("\n</think>\n\n").append(stripLeading(content, '\n'));
+                    } else {
+                        sb.append(content);
+                    }
+                    for (int k = 0; k < m.toolCalls().size(); k++) {
+                        ToolCall c = m.toolCalls().get(k);
+                        if (k > 0 || !content.isEmpty()) {
                             sb.append('\n');
                         }
                         sb.append("<tool_call>\n").append(callJson(c)).append("\n</tool_call>");
@@ -97,10 +129,26 @@ public final class ChatMl {
         }
     }
 
+    private static String stripLeading(String s, char c) {
+        int i = 0;
+        while (i < s.length() && s.charAt(i) == c) {
+            i++;
+        }
+        return s.substring(i);
+    }
+
+    private static String stripTrailing(String s, char c) {
+        int i = s.length();
+        while (i > 0 && s.charAt(i - 1) == c) {
+            i--;
+        }
+        return s.substring(0, i);
+    }
+
     private static String callJson(ToolCall c) {
         ObjectNode o = JSON.createObjectNode();
         o.put("name", c.name());
         o.set("arguments", c.arguments());
-        return o.toString();
+        return PythonJson.dumps(o);
     }
 }

@@ -30,6 +30,21 @@ public record ToolCall(String name, JsonNode arguments, String json) {
         Objects.requireNonNull(json, "json");
     }
 
+    /**
+     * Calls are equal when their names and arguments are: {@link #json} is only how the text was written,
+     * and a client that sends a conversation back re-serializes it (so a conversation that extends the
+     * cached one is recognized as such, and its KV cache reused).
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ToolCall c && name.equals(c.name) && arguments.equals(c.arguments);
+    }
+
+    @Override
+    public int hashCode() {
+        return name.hashCode() * 31 + arguments.hashCode();
+    }
+
     /** The argument {@code key} as text ({@code null} if absent). */
     public @Nullable String argument(String key) {
         JsonNode v = arguments.get(key);

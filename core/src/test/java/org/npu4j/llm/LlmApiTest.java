@@ -70,12 +70,18 @@ class LlmApiTest {
                 ChatMessage.tool("{\"temp\": 3}", "call_1", "get_weather"));
         String text = ChatMl.render(msgs, List.of(weather), false);
         assertTrue(text.startsWith("<|im_start|>system\nBe brief.\n\n# Tools"), text);
-        assertTrue(text.contains("<tools>\n{\"type\":\"function\",\"function\":{\"name\":\"get_weather\""), text);
+        // JSON laid out as the templates' tojson (Python's json.dumps) lays it out
+        assertTrue(text.contains("<tools>\n{\"type\": \"function\", \"function\": {\"name\": \"get_weather\""), text);
         assertTrue(text.contains("<|im_start|>user\nWeather in Oslo?<|im_end|>\n"), text);
-        assertTrue(text.contains("<|im_start|>assistant\n<tool_call>\n{\"name\":\"get_weather\",\"arguments\":"
-                + "{\"city\":\"Oslo\"}}\n</tool_call><|im_end|>\n"), text);
-        assertFalse(text.contains("I should call"), "earlier thinking is dropped");
+        // inside the current tool loop (after the last user query) the assistant keeps its thinking
+        assertTrue(text.contains("<|im_start|>assistant\n<think>\nI should call the tool.\n</think>\n\n<tool_call>\n"
+                + "{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}\n</tool_call><|im_end|>\n"), text);
         assertTrue(text.contains("<|im_start|>user\n<tool_response>\n{\"temp\": 3}\n</tool_response><|im_end|>\n"), text);
+        // once the user asks again, that turn's thinking is dropped
+        List<ChatMessage> later = new java.util.ArrayList<>(msgs);
+        later.add(ChatMessage.assistant("3 degrees."));
+        later.add(ChatMessage.user("And Bergen?"));
+        assertFalse(ChatMl.render(later, List.of(weather), false).contains("I should call"), "earlier thinking is dropped");
         assertTrue(text.endsWith("<|im_start|>assistant\n<think>\n\n</think>\n\n"), text);
     }
 

@@ -34,6 +34,7 @@ import org.npu4j.llm.Completion;
 import org.npu4j.llm.FinishReason;
 import org.npu4j.llm.LanguageModel;
 import org.npu4j.llm.LlmRequest;
+import org.npu4j.llm.Role;
 import org.npu4j.llm.Outcome;
 import org.npu4j.llm.PerfStats;
 import org.npu4j.llm.Token;
@@ -1057,6 +1058,29 @@ abstract class RkllmEmulatorTest {
                 () -> m.setFunctionTools("s", "{\"not\": \"an array\"}", "tool_response"));
         assertTrue(e.getMessage().contains("JSON array"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> m.setFunctionTools("s", "[oops", "tool_response"));
+    }
+
+    @Test
+    void aToolCallSentBackReserializedStillExtendsTheCachedConversation() {
+        RkllmModel m = open(b -> b.maxNewTokens(120));
+        ToolSpec weather = new ToolSpec("get_weather", "Weather of a city", json("""
+                {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}"""));
+        List<ChatMessage> ms = new java.util.ArrayList<>(List.of(ChatMessage.user("What is the get_weather for Paris?")));
+        Completion call = m.generate(LlmRequest.builder().messages(ms).tools(List.of(weather)).thinking(false).build());
+        assertTrue(call.hasToolCalls(), call.text());
+        // an HTTP client sends the call back as it re-serialized it: other JSON text, same name and arguments
+        ToolCall c = call.toolCalls().get(0);
+        ToolCall resent = new ToolCall(c.name(), c.arguments(), "{ \"name\" : \"" + c.name() + "\", \"arguments\" : "
+                + c.arguments().toPrettyString() + " }");
+        assertEquals(c, resent, "calls compare by name and arguments");
+        ms.add(new ChatMessage(Role.ASSISTANT, call.answer(), null, List.of(resent), null, null));
+        ms.add(ChatMessage.tool("{\"temperature\": 21}", null, "get_weather"));
+        LlmRequest next = LlmRequest.builder().messages(ms).tools(List.of(weather)).thinking(false).build();
+        int tail = m.generate(next).promptTokens();
+        m.generate(LlmRequest.builder().message(ChatMessage.user("Something else entirely.")).thinking(false).build());
+        int replay = m.generate(next).promptTokens();
+        assertTrue(tail < replay, "only the tool result is prefilled when the conversation extends the cache: "
+                + tail + " tokens, against " + replay + " for a full replay");
     }
 
     private static com.fasterxml.jackson.databind.JsonNode json(String text) {

@@ -3,6 +3,8 @@ package org.npu4j.axcl.llm;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -22,6 +24,7 @@ import java.util.concurrent.SubmissionPublisher;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
+import org.npu4j.NpuException;
 import org.npu4j.axcl.AxCallCounts;
 import org.npu4j.axcl.AxDevice;
 import org.npu4j.axcl.AxclRuntime;
@@ -32,6 +35,7 @@ import org.npu4j.llm.Completion;
 import org.npu4j.llm.EngineCalls;
 import org.npu4j.llm.GenerationTimings;
 import org.npu4j.llm.ImageData;
+import org.npu4j.llm.JinjaChatTemplate;
 import org.npu4j.llm.LanguageModel;
 import org.npu4j.llm.LlmRequest;
 import org.npu4j.llm.ModelInfo;
@@ -50,7 +54,9 @@ import org.npu4j.metrics.Stage;
  * package directory, or by {@link #open(AxLlmPackage, AxclRuntime.Options, Options)}.
  *
  * <h2>Generation</h2>
- * The conversation is rendered in ChatML ({@link ChatMl}; the package's {@code system_prompt} when the
+ * The conversation is rendered by the model's own chat template when its HF tokenizer directory has one
+ * ({@link JinjaChatTemplate}, {@code tokenizer_config.json}), else in ChatML ({@link ChatMl}); the
+ * package's {@code system_prompt} is used when the
  * request has no system message, thinking as the request, else the package, says), tokenized, and
  * compared with the token ids the KV cache holds: only the tokens after the common prefix are
  * prefilled ({@link Capability#KV_REUSE}; a shorter common prefix just rewinds the cache). Then tokens
@@ -110,6 +116,7 @@ public final class AxLlmModel implements LanguageModel {
     private final AxLlmPackage pkg;
     private final AxclRuntime runtime;
     private final LlmTokenizer tokenizer;
+    private final @Nullable JinjaChatTemplate chatTemplate;
     private final AxLlmEngine engine;
     static final String VISION_START = "<|vision_start|>";
     static final String VISION_END = "<|vision_end|>";
@@ -136,11 +143,13 @@ public final class AxLlmModel implements LanguageModel {
     private volatile @Nullable Run current;
     private volatile boolean closed;
 
-    private AxLlmModel(AxLlmPackage pkg, AxclRuntime runtime, LlmTokenizer tokenizer, AxLlmEngine engine,
-            @Nullable AxVisionEncoder vision, Options o, String name) {
+    private AxLlmModel(AxLlmPackage pkg, AxclRuntime runtime, LlmTokenizer tokenizer,
+            @Nullable JinjaChatTemplate chatTemplate, AxLlmEngine engine, @Nullable AxVisionEncoder vision, Options o,
+            String name) {
         this.pkg = pkg;
         this.runtime = runtime;
         this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
         this.engine = engine;
         this.vision = vision;
         this.visionStart = vision == null ? -1 : singleToken(tokenizer, VISION_START);
@@ -169,7 +178,8 @@ public final class AxLlmModel implements LanguageModel {
                 capabilities,
                 "AXCL " + runtime.runtimeVersion().full() + (runtime.isEmulator() ? " (emulator)" : "") + ", "
                         + engine.layerCount + " layers, context " + engine.contextLength + ", prefill chunk "
-                        + engine.chunk + ", prefill history " + caps + ", KV " + o.kvStrategy()
+                        + engine.chunk + ", prefill history " + caps + ", KV " + o.kvStrategy() + ", chat template "
+                        + (chatTemplate != null ? "tokenizer_config.json" : "ChatML")
                         + (vision == null ? "" : ", vision encoder " + vision.width() + "x" + vision.height() + " -> "
                                 + vision.tokens() + " x " + vision.embedSize()));
     }
@@ -183,7 +193,8 @@ public final class AxLlmModel implements LanguageModel {
      *                                  its description (e.g. a vision encoder whose rows are not of the
      *                                  hidden size), or the tokenizer is of another format or lacks the
      *                                  image placeholder tokens a VLM package needs
-     * @throws org.npu4j.NpuException   if the runtime or a model fails to load
+     * @throws org.npu4j.NpuException   if the runtime or a model fails to load, or the models need more CMM than
+     *                                  the device has free (checked before any is loaded)
      */
     public static AxLlmModel open(AxLlmPackage pkg, AxclRuntime.Options runtimeOptions, Options options) {
         Objects.requireNonNull(pkg, "pkg");
@@ -192,8 +203,10 @@ public final class AxLlmModel implements LanguageModel {
         AxLlmEngine eng = null;
         AxVisionEncoder vis = null;
         try {
+            JinjaChatTemplate template = chatTemplateOf(pkg.tokenizer());
             tok = LlmTokenizer.open(pkg.tokenizer());
             AxDevice dev = options.deviceId() < 0 ? rt.device() : rt.device(options.deviceId());
+            checkFits(dev, pkg);
             eng = new AxLlmEngine(dev, pkg, options.kvStrategy().equals("bind") ? AxLlmEngine.KvStrategy.BIND
                     : AxLlmEngine.KvStrategy.COPY);
             if (tok.size() > pkg.vocab()) {
@@ -203,7 +216,7 @@ public final class AxLlmModel implements LanguageModel {
             if (pkg.vision() != null) {
                 vis = new AxVisionEncoder(dev, pkg.vision(), pkg.hidden());
             }
-            return new AxLlmModel(pkg, rt, tok, eng, vis, options, options.name() != null ? options.name()
+            return new AxLlmModel(pkg, rt, tok, template, eng, vis, options, options.name() != null ? options.name()
                     : pkg.modelName());
         } catch (RuntimeException e) {
             if (vis != null) {
@@ -218,6 +231,46 @@ public final class AxLlmModel implements LanguageModel {
             rt.close();
             throw e;
         }
+    }
+
+    /**
+     * Refuses a package whose models need more CMM than the device has free, before any of them is loaded:
+     * the sum of {@code axclrtEngineGetUsage} over the layer, post and vision encoder files against the
+     * device's free CMM ({@code axclrtGetDeviceProperties}). The runner's own buffers (KV caches, hidden
+     * state, logits) come on top and are checked by the runtime when they are allocated.
+     *
+     * @throws NpuException naming the package, both sizes and the device
+     */
+    private static void checkFits(AxDevice dev, AxLlmPackage pkg) {
+        List<Path> files = new ArrayList<>(pkg.layers());
+        files.add(pkg.post());
+        if (pkg.vision() != null) {
+            files.add(pkg.vision().encoder());
+        }
+        long need = 0;
+        for (Path f : files) {
+            need += dev.usageOf(f).cmmBytes();
+        }
+        long free = dev.properties().freeCmmKiB() * 1024;
+        if (need > free) {
+            throw new NpuException(pkg.dir() + ": its " + files.size() + " models need " + mib(need) + " MiB of CMM"
+                    + " (axclrtEngineGetUsage), device " + dev.id() + " has " + mib(free) + " MiB free: unload a model"
+                    + " or choose another device (axcl.device)");
+        }
+    }
+
+    private static String mib(long bytes) {
+        return String.format(java.util.Locale.ROOT, "%.1f", bytes / (1024.0 * 1024.0));
+    }
+
+    /**
+     * The model's own chat template: the {@code chat_template} of the {@code tokenizer_config.json} beside
+     * a HF tokenizer (older packages), or null (the current packages' MNN tokenizer: ChatML).
+     */
+    private static @Nullable JinjaChatTemplate chatTemplateOf(Path tokenizer) {
+        Path dir = Files.isDirectory(tokenizer) ? tokenizer : tokenizer.toAbsolutePath().getParent();
+        Path config = dir == null ? null : dir.resolve("tokenizer_config.json");
+        return config != null && Files.isRegularFile(config) ? JinjaChatTemplate.fromTokenizerConfig(config) : null;
     }
 
     /** The package this model runs. */
@@ -466,7 +519,8 @@ public final class AxLlmModel implements LanguageModel {
             ms = with;
         }
         boolean thinking = r.thinking() != null ? r.thinking() : pkg.thinking() == null || pkg.thinking();
-        return ChatMl.render(ms, r.tools(), thinking);
+        return chatTemplate != null ? chatTemplate.render(ms, r.tools(), thinking, true)
+                : ChatMl.render(ms, r.tools(), thinking);
     }
 
     /** One request, executed on the worker thread. */

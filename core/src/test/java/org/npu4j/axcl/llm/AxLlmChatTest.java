@@ -2,6 +2,7 @@ package org.npu4j.axcl.llm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.npu4j.llm.ChatMessage;
+import org.npu4j.llm.ChatMl;
+import org.npu4j.llm.JinjaChatTemplate;
 import org.npu4j.llm.Completion;
 import org.npu4j.llm.FinishReason;
 import org.npu4j.llm.LlmRequest;
@@ -41,6 +44,22 @@ class AxLlmChatTest {
             assertTrue(c.hasToolCalls(), c.text());
             assertEquals("get_weather", c.toolCalls().get(0).name());
             assertEquals(FinishReason.TOOL_CALLS, c.finishReason());
+        }
+    }
+
+    @Test
+    void thePackagesOwnChatTemplateRendersThePrompt() throws Exception {
+        ToolSpec weather = new ToolSpec("get_weather", "The weather of a city",
+                new ObjectMapper().readTree("{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}"));
+        LlmRequest r = LlmRequest.builder().message(ChatMessage.system("Be brief."))
+                .message(ChatMessage.user("Weather in Oslo?")).tools(List.of(weather)).thinking(false).build();
+        try (AxLlmModel m = AxLlmModelTest.open("copy")) {
+            assertTrue(m.info().description().contains("chat template tokenizer_config.json"), m.info().description());
+            JinjaChatTemplate own = JinjaChatTemplate.fromTokenizerConfig(
+                    AxLlmModelTest.tiny().resolve("tokenizer_config.json"));
+            assertEquals(own.render(r.messages(), r.tools(), false, true), m.render(r));
+            // the emulator's template words the tool preamble its own way: the prompt is not ChatMl's
+            assertNotEquals(ChatMl.render(r.messages(), r.tools(), false), m.render(r));
         }
     }
 
