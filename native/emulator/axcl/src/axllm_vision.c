@@ -5,7 +5,7 @@
  * patch=P merge=M"): a deterministic toy, not a trained vision tower, with
  * the IO of a Qwen2.5-VL-style encoder as ax-llm runs it
  * (shared/facts/axllm.md, "VLM"): one uint8 NHWC RGB image [1, H, W, 3] in,
- * one bf16 tensor [1, T, E] out, T = (H / (P M)) x (W / (P M)) image tokens
+ * one bf16 (or fp32) tensor [1, T, E] out, T = (H / (P M)) x (W / (P M)) image tokens
  * (P x P patches, M x M of them merged into one token: 448 x 448 with P = 14,
  * M = 2 gives 256), E = the LLM's hidden size. The runner writes the rows
  * over the <|image_pad|> placeholders of the prefill.
@@ -50,10 +50,10 @@ int ax_axllm_vision_check(const struct ax_desc *d, char *why, size_t whylen) {
         return -1;
     }
     int T = (H / block) * (W / block);
-    if (out->type != AXCL_DATA_TYPE_BF16 || out->ndims[0] != 3 || dim(out, 0) != 1 || dim(out, 1) != T ||
+    if ((out->type != AXCL_DATA_TYPE_BF16 && out->type != AXCL_DATA_TYPE_FP32) || out->ndims[0] != 3 || dim(out, 0) != 1 || dim(out, 1) != T ||
         dim(out, 2) < AXLLM_MIN_HIDDEN) {
         snprintf(why, whylen,
-                 "compute axllm_vision: output \"%s\" must be bf16 1x%dxE (the %dx%d image in %d tokens of"
+                 "compute axllm_vision: output \"%s\" must be bf16 or fp32 1x%dxE (the %dx%d image in %d tokens of"
                  " %dx%d pixels) with E >= %d",
                  out->name, T, H, W, T, block, block, AXLLM_MIN_HIDDEN);
         return -1;
@@ -66,7 +66,7 @@ int ax_axllm_vision_run(const struct ax_desc *d, const uint8_t *const *in, uint8
     int block = d->vision_patch * d->vision_merge;
     int W = dim(ti, 2), gw = W / block, T = dim(to, 1), E = dim(to, 2);
     const uint8_t *img = in[0];
-    uint16_t *rows = (uint16_t *)out[0];
+    bool fp32 = to->type == AXCL_DATA_TYPE_FP32;
     for (int t = 0; t < T; t++) {
         int y0 = t / gw * block, x0 = t % gw * block;
         uint32_t sum[3] = {0, 0, 0}, h = 0x811C9DC5u;
@@ -90,11 +90,16 @@ int ax_axllm_vision_run(const struct ax_desc *d, const uint8_t *const *in, uint8
             lanes[AXLLM_L_HASH + c] = (float)((int)(sum[c] / n / 8) - 16) / 16.0f;
         }
         lanes[AXLLM_L_HASH + 3] = (float)((int)(h >> 12 & 31) - 16) / 16.0f;
-        uint16_t *row = rows + (size_t)t * (size_t)E;
         for (int e = 0; e < E; e++) {
             float v = e < AXLLM_LANES ? lanes[e]
                                       : (float)((int)(axllm_mix32(h + (uint32_t)e) % 61u) - 30) / 1000.0f;
-            row[e] = emu_float_to_bf16(v);
+            size_t at = (size_t)t * (size_t)E + (size_t)e;
+            if (fp32) {
+                memcpy(out[0] + at * 4, &v, sizeof v);
+            } else {
+                uint16_t b = emu_float_to_bf16(v);
+                memcpy(out[0] + at * 2, &b, sizeof b);
+            }
         }
     }
     return 0;

@@ -101,9 +101,9 @@ int main(void) {
         /* 255 tokens for a 448 x 448 image of 28-pixel blocks */
         "npu4j-emulator-model axcl 1\nname bad\ncompute axllm_vision patch=14 merge=2\n"
         "input hidden_states uint8 nhwc 1x448x448x3\noutput image_embeds bf16 none 1x255x128\n",
-        /* fp32 output */
+        /* fp16 output */
         "npu4j-emulator-model axcl 1\nname bad\ncompute axllm_vision patch=14 merge=2\n"
-        "input hidden_states uint8 nhwc 1x448x448x3\noutput image_embeds fp32 none 1x256x128\n",
+        "input hidden_states uint8 nhwc 1x448x448x3\noutput image_embeds fp16 none 1x256x128\n",
         /* a side that is not a multiple of 28 */
         "npu4j-emulator-model axcl 1\nname bad\ncompute axllm_vision patch=14 merge=2\n"
         "input hidden_states uint8 nhwc 1x440x448x3\noutput image_embeds bf16 none 1x256x128\n",

@@ -210,6 +210,22 @@ class AxLlmVisionTest {
     }
 
     @Test
+    void anFp32EncoderIsTruncatedToBf16Rows(@TempDir Path dir) throws IOException {
+        // ax-llm takes bf16 or fp32 encoder outputs (by byte size); fp32 rows become bf16 as the embedding table
+        Path pkg = copy(tinyVl(), dir.resolve("fp32"));
+        Path enc = pkg.resolve("tiny_vl_vision_448.axmodel");
+        Files.writeString(enc, Files.readString(enc).replace("image_embeds bf16", "image_embeds fp32"));
+        String bf16;
+        try (AxLlmModel m = open(tinyVl())) {
+            bf16 = m.generate(ask(RED)).text();
+        }
+        try (AxLlmModel m = open(pkg)) {
+            assertEquals(bf16, m.generate(ask(RED)).text());
+            assertNotEquals(bf16, m.generate(ask(BLUE)).text());
+        }
+    }
+
+    @Test
     void anEncoderWithDeepstackOutputsIsRefused(@TempDir Path dir) throws IOException {
         Path pkg = copy(tinyVl(), dir.resolve("deepstack"));
         Path enc = pkg.resolve("tiny_vl_vision_448.axmodel");

@@ -9,6 +9,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
@@ -34,13 +35,31 @@ import org.slf4j.LoggerFactory;
 public final class NpuServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NpuServer.class);
 
-    /** Settings. {@code apiKey} null: no authentication. */
-    public record Config(String host, int port, @Nullable String apiKey, long maxBodyBytes, int queueDepth) {
+    /**
+     * Settings. {@code apiKey} null: no authentication. {@code imageDir}: the directory OpenAI
+     * {@code image_url} parts may name local files in ({@code file:} URLs or paths), or null: only inline
+     * images (data URLs, Ollama base64); remote image URLs are always refused, never fetched.
+     */
+    public record Config(String host, int port, @Nullable String apiKey, long maxBodyBytes, int queueDepth,
+            @Nullable Path imageDir) {
         public Config {
             Objects.requireNonNull(host);
             if (maxBodyBytes < 1) {
                 throw new IllegalArgumentException("max body " + maxBodyBytes + " bytes: expected >= 1");
             }
+            if (imageDir != null && !java.nio.file.Files.isDirectory(imageDir)) {
+                throw new IllegalArgumentException("image directory " + imageDir + " is not a directory");
+            }
+        }
+
+        /** Without local image files. */
+        public Config(String host, int port, @Nullable String apiKey, long maxBodyBytes, int queueDepth) {
+            this(host, port, apiKey, maxBodyBytes, queueDepth, null);
+        }
+
+        /** These settings with local image files allowed from {@code dir} (null: none). */
+        public Config withImageDir(@Nullable Path dir) {
+            return new Config(host, port, apiKey, maxBodyBytes, queueDepth, dir);
         }
 
         /** 127.0.0.1, an ephemeral port, no key, 4 MiB bodies, 8 waiting requests per model. */
@@ -180,6 +199,11 @@ public final class NpuServer implements AutoCloseable {
         String id = OpenAiApi.callId();
         issuedCalls.put(id, call);
         return id;
+    }
+
+    /** The directory local image files may come from, or null: none. */
+    @Nullable Path imageDir() {
+        return config.imageDir();
     }
 
     long maxBodyBytes() {

@@ -134,7 +134,9 @@ final class OllamaApi {
             loadOrUnload(ex, m, keep, true);
             return;
         }
-        LlmRequest.Builder b = LlmRequest.builder().messages(Requests.messages(body, true, server.issuedCalls())).tools(Requests.tools(body));
+        List<ChatMessage> messages = Requests.messages(body, true, server.issuedCalls(), null);
+        Requests.checkImages(m, messages);
+        LlmRequest.Builder b = LlmRequest.builder().messages(messages).tools(Requests.tools(body));
         run(ex, m, body, b, keep, true);
     }
 
@@ -156,7 +158,9 @@ final class OllamaApi {
         if (system != null && system.isTextual()) {
             b.message(ChatMessage.system(system.asText()));
         }
-        b.message(ChatMessage.user(prompt.asText()));
+        ChatMessage user = ChatMessage.user(prompt.asText(), Requests.generateImages(body));
+        Requests.checkImages(m, List.of(user));
+        b.message(user);
         run(ex, m, body, b, keep, false);
     }
 

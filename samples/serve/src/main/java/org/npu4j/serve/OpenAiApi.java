@@ -53,7 +53,9 @@ final class OpenAiApi {
         ServedModel m = server.model(Requests.model(body));
         LlmRequest.Builder b = LlmRequest.builder();
         if (chat) {
-            b.messages(Requests.messages(body, false, server.issuedCalls()));
+            List<ChatMessage> messages = Requests.messages(body, false, server.issuedCalls(), server.imageDir());
+            Requests.checkImages(m, messages);
+            b.messages(messages);
             List<ToolSpec> tools = Requests.tools(body);
             JsonNode choice = body.get("tool_choice");
             if (choice != null && !choice.isNull() && !(choice.isTextual()

@@ -3,10 +3,14 @@ package org.npu4j.serve;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
+import org.npu4j.imageinput.ImageInputs;
+import org.npu4j.llm.Capability;
 import org.npu4j.llm.ChatMessage;
+import org.npu4j.llm.ImageData;
 import org.npu4j.llm.LlmRequest;
 import org.npu4j.llm.Role;
 import org.npu4j.llm.Sampling;
@@ -30,7 +34,8 @@ final class Requests {
     }
 
     /** The messages of an OpenAI or Ollama chat request. */
-    static List<ChatMessage> messages(JsonNode body, boolean ollama, org.npu4j.llm.IssuedToolCalls issued) {
+    static List<ChatMessage> messages(JsonNode body, boolean ollama, org.npu4j.llm.IssuedToolCalls issued,
+            @Nullable Path imageDir) {
         JsonNode arr = body.get("messages");
         if (arr == null || !arr.isArray() || arr.isEmpty()) {
             throw ApiError.badRequest("messages", "\"messages\" is " + (arr == null ? "missing" : arr.isArray()
@@ -38,12 +43,13 @@ final class Requests {
         }
         List<ChatMessage> out = new ArrayList<>();
         for (int i = 0; i < arr.size(); i++) {
-            out.add(message(arr.get(i), "messages[" + i + "]", ollama, issued));
+            out.add(message(arr.get(i), "messages[" + i + "]", ollama, issued, imageDir));
         }
         return out;
     }
 
-    private static ChatMessage message(JsonNode m, String where, boolean ollama, org.npu4j.llm.IssuedToolCalls issued) {
+    private static ChatMessage message(JsonNode m, String where, boolean ollama, org.npu4j.llm.IssuedToolCalls issued,
+            @Nullable Path imageDir) {
         if (!m.isObject()) {
             throw ApiError.badRequest(where, where + " is " + m.getNodeType() + ": expected an object");
         }
@@ -54,7 +60,11 @@ final class Requests {
         } catch (IllegalArgumentException e) {
             throw ApiError.badRequest(where + ".role", where + ": " + e.getMessage());
         }
-        String content = content(m.get("content"), where + ".content");
+        List<ImageData> images = new ArrayList<>();
+        String content = content(m.get("content"), where + ".content", images, imageDir);
+        if (ollama) {
+            images.addAll(ollamaImages(m.get("images"), where + ".images"));
+        }
         String thinking = text(m, ollama ? "thinking" : "reasoning_content");
         List<ToolCall> calls = new ArrayList<>();
         JsonNode tc = m.get("tool_calls");
@@ -69,7 +79,7 @@ final class Requests {
         }
         try {
             return new ChatMessage(role, content, thinking, calls, text(m, "tool_call_id"),
-                    ollama ? text(m, "tool_name") : text(m, "name"));
+                    ollama ? text(m, "tool_name") : text(m, "name"), images);
         } catch (IllegalArgumentException e) {
             throw ApiError.badRequest(where, where + ": " + e.getMessage());
         }
@@ -80,8 +90,11 @@ final class Requests {
         return v == null || v.isNull() ? null : v.asText();
     }
 
-    /** A string, or an array of {@code {"type":"text","text":...}} parts. */
-    private static String content(@Nullable JsonNode c, String where) {
+    /**
+     * A string, or an array of {@code {"type":"text","text":...}} and {@code {"type":"image_url",
+     * "image_url":{"url":...}}} parts; the images are added to {@code images} in order.
+     */
+    private static String content(@Nullable JsonNode c, String where, List<ImageData> images, @Nullable Path imageDir) {
         if (c == null || c.isNull()) {
             return "";
         }
@@ -90,17 +103,77 @@ final class Requests {
         }
         if (c.isArray()) {
             StringBuilder sb = new StringBuilder();
-            for (JsonNode part : c) {
+            for (int j = 0; j < c.size(); j++) {
+                JsonNode part = c.get(j);
                 String type = part.path("type").asText("");
-                if (!type.equals("text")) {
-                    throw ApiError.badRequest(where, where + " has a part of type \"" + type
-                            + "\": expected text parts only (these models take no images)");
+                String at = where + "[" + j + "]";
+                switch (type) {
+                    case "text" -> sb.append(part.path("text").asText(""));
+                    case "image_url" -> {
+                        JsonNode u = part.get("image_url");
+                        JsonNode url = u != null && u.isObject() ? u.get("url") : u;
+                        if (url == null || !url.isTextual()) {
+                            throw ApiError.badRequest(at + ".image_url", at + " has no image_url.url: expected"
+                                    + " {\"type\": \"image_url\", \"image_url\": {\"url\": \"data:image/png;base64,...\"}}");
+                        }
+                        images.add(image(() -> ImageInputs.fromUrl(url.asText(), imageDir), at + ".image_url"));
+                    }
+                    default -> throw ApiError.badRequest(where, at + " has a part of type \"" + type
+                            + "\": expected \"text\" or \"image_url\" parts");
                 }
-                sb.append(part.path("text").asText(""));
             }
             return sb.toString();
         }
-        throw ApiError.badRequest(where, where + " is " + c.getNodeType() + ": expected a string or an array of text parts");
+        throw ApiError.badRequest(where, where + " is " + c.getNodeType() + ": expected a string or an array of content"
+                + " parts");
+    }
+
+    /** Ollama's {@code images}: an array of base64-encoded images. */
+    private static List<ImageData> ollamaImages(@Nullable JsonNode arr, String where) {
+        if (arr == null || arr.isNull()) {
+            return List.of();
+        }
+        if (!arr.isArray()) {
+            throw ApiError.badRequest(where, where + " is " + arr.getNodeType() + ": expected an array of base64 images");
+        }
+        List<ImageData> out = new ArrayList<>();
+        for (int i = 0; i < arr.size(); i++) {
+            JsonNode b = arr.get(i);
+            String at = where + "[" + i + "]";
+            if (!b.isTextual()) {
+                throw ApiError.badRequest(at, at + " is " + b.getNodeType() + ": expected a base64-encoded image");
+            }
+            out.add(image(() -> ImageInputs.fromBase64(b.asText(), at), at));
+        }
+        return out;
+    }
+
+    /** Ollama's {@code /api/generate} {@code images}. */
+    static List<ImageData> generateImages(JsonNode body) {
+        return ollamaImages(body.get("images"), "images");
+    }
+
+    private static ImageData image(java.util.function.Supplier<ImageData> decode, String param) {
+        try {
+            return decode.get();
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badRequest(param, param + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Refuses images for a model without a vision encoder: 400, the protocol's error shape.
+     *
+     * @throws ApiError if a message has images and {@code model} lacks {@link Capability#IMAGES}
+     */
+    static void checkImages(ServedModel model, List<ChatMessage> messages) {
+        for (int i = 0; i < messages.size(); i++) {
+            if (!messages.get(i).images().isEmpty() && !model.info().has(Capability.IMAGES)) {
+                throw ApiError.badRequest("messages", "messages[" + i + "] has images, but the model '" + model.name()
+                        + "' takes no images (it has no vision encoder): send text only, or use a model whose"
+                        + " /api/show capabilities list \"vision\"");
+            }
+        }
     }
 
     private static ToolCall toolCall(JsonNode c, String where) {

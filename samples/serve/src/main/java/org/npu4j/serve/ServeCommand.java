@@ -61,6 +61,11 @@ public final class ServeCommand implements Callable<Integer> {
                     + " Without root it changes nothing and prints what it would change.")
     boolean tune;
 
+    @Option(names = "--image-dir", paramLabel = "DIR",
+            description = "Allow OpenAI image_url parts to name image files inside DIR (file: URLs or paths). Without it"
+                    + " only inline images (data: URLs, Ollama base64) are taken; remote URLs are never fetched.")
+    @Nullable Path imageDir;
+
     @Option(names = "--host-root", paramLabel = "DIR", hidden = true,
             description = "Root of the host files --tune reads and writes (default /; tests give a fixture tree).")
     @Nullable Path hostRoot;
@@ -110,7 +115,7 @@ public final class ServeCommand implements Callable<Integer> {
             served.values().forEach(ServedModel::close);
             throw e;
         }
-        NpuServer server = NpuServer.start(new NpuServer.Config(host, port, apiKey, maxBody, queue), served);
+        NpuServer server = NpuServer.start(new NpuServer.Config(host, port, apiKey, maxBody, queue, imageDir), served);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
