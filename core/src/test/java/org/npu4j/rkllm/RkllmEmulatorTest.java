@@ -952,6 +952,24 @@ abstract class RkllmEmulatorTest {
     }
 
     @Test
+    void aColdRequestPrefillsTheWholeConversationEvenWhenItExtendsTheCache() {
+        RkllmModel m = open(b -> b.maxNewTokens(16));
+        ChatSession a = m.chat().thinking(false);
+        a.send("Tell me about NPUs.");
+        LlmRequest next = LlmRequest.builder().messages(a.messages()).message(ChatMessage.user("And about GPUs?"))
+                .thinking(false).build();
+        Completion reused = m.generate(next);
+        ChatSession b = m.chat().thinking(false);
+        b.send("Tell me about NPUs."); // the cache holds this first turn again
+        LlmRequest again = LlmRequest.builder().messages(b.messages()).message(ChatMessage.user("And about GPUs?"))
+                .thinking(false).reuseCache(false).build();
+        Completion cold = m.generate(again);
+        assertTrue(cold.promptTokens() > reused.promptTokens() + 10,
+                "reuseCache(false): the whole conversation prefilled: " + cold.promptTokens() + " vs " + reused.promptTokens());
+        assertEquals(cold.promptTokens() + cold.tokenCount(), m.kvCacheSize(), "the cache was cleared first");
+    }
+
+    @Test
     void stopSequencesEndTheAnswerBeforeTheMatch() {
         RkllmModel m = open(b -> b.maxNewTokens(60));
         LlmRequest plain = LlmRequest.builder().message(ChatMessage.user("Tell me about NPUs.")).thinking(false).build();

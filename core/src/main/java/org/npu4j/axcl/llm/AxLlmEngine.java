@@ -102,6 +102,10 @@ final class AxLlmEngine implements AutoCloseable {
     private final MemorySegment hostMask;
     private final MemorySegment hostEmb;
     private final MemorySegment zeros;
+    /** The first row of {@link #hostEmb}: a decoded token's embedding row, staged in pinned memory. */
+    private final MemorySegment hostEmbRow;
+    /** One bf16 0 (attend): the decode mask's new column of a step that follows the previous one. */
+    private final MemorySegment zeroColumn;
     private final MemorySegment masked;
     private final long rowBytes;
     private final long kvRow;
@@ -232,6 +236,8 @@ final class AxLlmEngine implements AutoCloseable {
             hostMask = arena.allocate(2L * chunk * maxCols, 2);
             hostEmb = arena.allocate(chunk * rowBytes, 2);
             zeros = arena.allocate(2L * (contextLength + 1), 2);
+            hostEmbRow = hostEmb.asSlice(0, rowBytes);
+            zeroColumn = zeros.asSlice(0, 2);
             masked = arena.allocate(2L * (contextLength + 1), 2);
             masked.fill((byte) 0);
             for (long i = 0; i < contextLength + 1; i++) {
@@ -434,10 +440,13 @@ final class AxLlmEngine implements AutoCloseable {
                     + contextLength);
         }
         int p = pos;
-        hidDec[0].write(0, src.asSlice(offset, rowBytes));
+        stageRow(src, offset, hostEmbRow);
+        hidDec[0].write(0, hostEmbRow);
         hostIdx4.set(ValueLayout.JAVA_INT, 0, p);
         idxDec.write(0, hostIdx4);
-        if (maskZeroCols < p) {
+        if (maskZeroCols == p - 1) {
+            maskDec.write(2L * maskZeroCols, zeroColumn); // the usual step: one more column attends
+        } else if (maskZeroCols < p) {
             maskDec.write(2L * maskZeroCols, zeros.asSlice(0, 2L * (p - maskZeroCols)));
         } else if (maskZeroCols > p) {
             maskDec.write(2L * p, masked.asSlice(0, 2L * (maskZeroCols - p)));
@@ -464,9 +473,12 @@ final class AxLlmEngine implements AutoCloseable {
         pos = p + 1;
     }
 
-    /** Token {@code token}'s row of the memory-mapped bf16 embedding table (a view: nothing is copied). */
-    static MemorySegment embeddingRow(MemorySegment table, int token, long rowBytes) {
-        return table.asSlice(token * rowBytes, rowBytes);
+    /**
+     * Copies the row at {@code offset} of {@code src} (the memory-mapped embedding table, or an image's
+     * rows) into {@code row}, pinned host memory the H2D copy then reads: no view object per token.
+     */
+    static void stageRow(MemorySegment src, long offset, MemorySegment row) {
+        MemorySegment.copy(src, offset, row, 0, row.byteSize());
     }
 
     /** The bf16 logits of the last step (the post model's pinned output buffer; at least {@code vocab} values). */

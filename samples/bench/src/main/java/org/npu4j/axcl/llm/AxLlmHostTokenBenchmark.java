@@ -27,7 +27,8 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * The Java host work of one decoded token of the AX650N runner at Qwen3-0.6B sizes, outside the engine
- * calls and copies: the embedding row looked up in the memory-mapped bf16 table (151,936 x 1024), the
+ * calls and copies: the embedding row copied from the memory-mapped bf16 table (151,936 x 1024) into the
+ * pinned staging row the upload reads (as {@code AxLlmEngine.decode} does), the
  * position written for the {@code indices} upload and the decode mask's new column chosen, the next
  * token sampled from 151,936 bf16 logits ({@link Sampler}, the package's {@code post_config.json}:
  * greedy for Qwen3-0.6B, or {@code sampling=top-p}: temperature 0.9 and top-p 0.8, the package's values
@@ -37,8 +38,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * leaders), taken in turn. The emulated qwen3-0.6b package ({@link Emulator#axllmPackage}) gives the
  * embedding table, tokenizer and post config; no device is touched.
  *
- * <p>Score: ns per token; {@code -prof gc}'s {@code gc.alloc.rate.norm}: bytes per token (the slices
- * handed to the copies are views the engine passes to {@code axclrtMemcpy}).
+ * <p>Score: ns per token; {@code -prof gc}'s {@code gc.alloc.rate.norm}: bytes per token.
  *
  * <p>In package {@code org.npu4j.axcl.llm} to reach the runner's package-private parts; this
  * module runs on the class path (the shaded jar), where that package is one.
@@ -61,7 +61,8 @@ public class AxLlmHostTokenBenchmark {
     private MemorySegment embeddings;
     private MemorySegment[] logits;
     private MemorySegment hostIdx4;
-    private MemorySegment zeros;
+    private MemorySegment stagedRow;
+    private MemorySegment zeroColumn;
     private String[] pieces;
     private Utf8Stream utf8;
     private final StringBuilder text = new StringBuilder(1 << 16);
@@ -97,7 +98,8 @@ public class AxLlmHostTokenBenchmark {
             fill(logits[b], r);
         }
         hostIdx4 = arena.allocate(4, 4);
-        zeros = arena.allocate(2L * 2560, 2);
+        stagedRow = arena.allocate(rowBytes, 2);
+        zeroColumn = arena.allocate(2, 2);
         pieces = new String[Math.max(vocab, tokenizer.size())];
         utf8 = new Utf8Stream(pieces);
         token = tokenizer.encode("Hello")[0];
@@ -130,10 +132,10 @@ public class AxLlmHostTokenBenchmark {
     /** One decoded token's host work. */
     @Benchmark
     public void token(Blackhole bh) {
-        // the embedding row the H2D copy reads, the position for indices, the mask's new column
-        bh.consume(AxLlmEngine.embeddingRow(embeddings, token, rowBytes));
+        // the embedding row staged for the H2D copy, the position for indices, the mask's new column
+        AxLlmEngine.stageRow(embeddings, token * rowBytes, stagedRow);
         hostIdx4.set(ValueLayout.JAVA_INT, 0, count);
-        bh.consume(zeros.asSlice(0, 2));
+        bh.consume(zeroColumn);
         // sampling, stop check, detokenizing
         int next = sampler.sample(logits[step++ & (BUFFERS - 1)], generated, count);
         if (!tokenizer.isStop(next)) {
