@@ -45,7 +45,9 @@ import org.npu4j.llm.ToolCall;
  *
  * <p>All callbacks of one request run on one virtual thread of that request, in order ({@link SerialCallbacks}),
  * never on the caller's; {@code chat} returns at once. A callback that throws gets its exception in
- * {@code onError} and the stream goes on. The LanguageModel stays the caller's. Thread-safe.
+ * {@code onError} and the stream goes on. A request the adapter cannot map (an unsupported feature) throws
+ * {@code UnsupportedFeatureException} from {@code chat}; a run that fails or cannot start (a closed model)
+ * ends in {@code onError}. The LanguageModel stays the caller's. Thread-safe.
  */
 public final class NpuStreamingChatModel implements StreamingChatModel {
     private final LanguageModel model;
@@ -140,8 +142,9 @@ public final class NpuStreamingChatModel implements StreamingChatModel {
         try {
             f = model.generateAsync(r, listener);
         } catch (RuntimeException e) {
-            events.stop();
-            throw e;
+            // the run could not start (a closed model, ...): reported as the stream's error, as a run that fails
+            events.postLast(() -> InternalStreamingChatResponseHandlerUtils.withLoggingExceptions(() -> handler.onError(e)));
+            return;
         }
         future.set(f);
         if (handle.isCancelled()) {
