@@ -68,6 +68,53 @@ public final class Emulator {
     private Emulator() {}
 
     /**
+     * Sets the emulators' speed factor ({@code NPU4J_EMULATOR_SPEED}: 1 the boards' timing, 0 no delays,
+     * 0.2 a fifth of it) for the runs that follow in this process. Uses libc {@code setenv}, since the
+     * JVM's view of the environment is read-only; the emulators read the variable at each run. Not
+     * thread-safe with respect to other {@code setenv}/{@code getenv} calls in native code: call it
+     * between runs (tests, benchmarks).
+     *
+     * @throws IllegalArgumentException if {@code factor} is negative or not finite
+     */
+    public static void speed(double factor) {
+        if (!(factor >= 0) || Double.isInfinite(factor)) {
+            throw new IllegalArgumentException("speed factor " + factor + ": expected a finite value >= 0");
+        }
+        Linker linker = Linker.nativeLinker();
+        MethodHandle setenv = linker.downcallHandle(linker.defaultLookup().findOrThrow("setenv"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+        try (Arena a = Arena.ofConfined()) {
+            int rc = (int) setenv.invokeExact(a.allocateFrom("NPU4J_EMULATOR_SPEED"),
+                    a.allocateFrom(Double.toString(factor)), 1);
+            if (rc != 0) {
+                throw new NpuException("setenv(NPU4J_EMULATOR_SPEED) failed");
+            }
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new NpuException("setenv(NPU4J_EMULATOR_SPEED) failed", t);
+        }
+    }
+
+    /**
+     * What an emulated runtime loaded in this process owns right now, by its counter function: heap
+     * blocks of the RKLLM emulator ({@code npu4j_emulator_live_allocations}), of the AXCL one
+     * ({@code npu4j_emulator_axcl_live_allocations}). 0 once every model is closed; tests assert it.
+     *
+     * @throws NpuException if no loaded library exports {@code counter}
+     */
+    public static long liveAllocations(String counter) {
+        MemorySegment fn = SymbolLookup.loaderLookup().find(counter)
+                .orElseThrow(() -> new NpuException("no emulated runtime with the counter " + counter + " is loaded"));
+        try {
+            return (long) Linker.nativeLinker().downcallHandle(fn, FunctionDescriptor.of(ValueLayout.JAVA_LONG))
+                    .invokeExact();
+        } catch (Throwable t) {
+            throw new NpuException(counter + " failed", t);
+        }
+    }
+
+    /**
      * The emulated runtime library for this platform, extracted to a file.
      *
      * @throws NpuException if the npu4j-native jar is not on the class path or has no build for

@@ -45,6 +45,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.npu4j.Emulator;
 import org.npu4j.llm.LanguageModel;
 import org.npu4j.llm.LoadOptions;
 
@@ -59,9 +60,9 @@ class NpuLangChain4jTest {
 
     @AfterAll
     static void close() {
-        EmulatorEnv.speed("0");
+        Emulator.speed(0);
         npu.close();
-        assertEquals(0, EmulatorEnv.liveAllocations(), "no emulator allocation left");
+        assertEquals(0, Emulator.liveAllocations("npu4j_emulator_live_allocations"), "no emulator allocation left");
     }
 
     static final ToolSpecification WEATHER = ToolSpecification.builder().name("get_weather").description("Weather of a city")
@@ -178,7 +179,7 @@ class NpuLangChain4jTest {
 
     @Test
     void cancelFromAPartialResponseStopsTheRun() throws Exception {
-        EmulatorEnv.speed("0.2");
+        Emulator.speed(0.2);
         try {
             StreamingChatModel model = NpuStreamingChatModel.builder(npu).thinking(false).build();
             Recorder rec = new Recorder();
@@ -195,7 +196,7 @@ class NpuLangChain4jTest {
             assertTrue(rec.partialCount.get() <= 4, "at most one token after the cancel: " + rec.partialCount.get());
             assertFalse(rec.done.isDone(), "no callback after a cancel");
         } finally {
-            EmulatorEnv.speed("0");
+            Emulator.speed(0);
         }
     }
 

@@ -21,6 +21,7 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.npu4j.Emulator;
 import org.npu4j.llm.LanguageModel;
 import org.npu4j.llm.LoadOptions;
 import org.springframework.ai.chat.client.ChatClient;
@@ -52,9 +53,9 @@ class NpuSpringAiTest {
 
     @AfterAll
     static void close() {
-        EmulatorEnv.speed("0");
+        Emulator.speed(0);
         npu.close();
-        assertEquals(0, EmulatorEnv.liveAllocations(), "no emulator allocation left");
+        assertEquals(0, Emulator.liveAllocations("npu4j_emulator_live_allocations"), "no emulator allocation left");
     }
 
     static NpuChatModel model() {
@@ -177,7 +178,7 @@ class NpuSpringAiTest {
 
     @Test
     void cancellingTheSubscriptionStopsTheRunPromptly() {
-        EmulatorEnv.speed("1"); // board timing: 32.9 tok/s, so 300 tokens would take ~9 s
+        Emulator.speed(1); // board timing: 32.9 tok/s, so 300 tokens would take ~9 s
         try {
             AtomicInteger seen = new AtomicInteger();
             Flux<ChatResponse> f = model().stream(new Prompt("Tell me a long story", ChatOptions.builder().maxTokens(300).build()));
@@ -190,7 +191,7 @@ class NpuSpringAiTest {
             assertTrue(ms < 3000, "the cancelled run freed the model at once: the next call took " + ms + " ms");
             assertTrue(seen.get() <= 4, "nothing emitted after the cancel: " + seen.get());
         } finally {
-            EmulatorEnv.speed("0");
+            Emulator.speed(0);
         }
     }
 

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.npu4j.Emulator;
 import org.npu4j.llm.ChatMessage;
 import org.npu4j.llm.Completion;
 import org.npu4j.llm.LanguageModel;
@@ -31,7 +32,7 @@ public final class ServeBench {
     public static void main(String[] args) throws Exception {
         System.setProperty("sun.net.httpserver.nodelay", "true");
         int runs = args.length > 0 ? Integer.parseInt(args[0]) : 30;
-        EmulatorEnv.speed("0");
+        Emulator.speed(0);
         long t0 = System.nanoTime();
         Map<String, ServedModel> models = new LinkedHashMap<>();
         models.put("m", new ServedModel("m", () -> LanguageModel.openEmulator(TestServer.PROFILE, LoadOptions.DEFAULTS), 8));
@@ -78,7 +79,7 @@ public final class ServeBench {
                     + " loopback %.1f us, streaming cost %.1f us%n", maxTokens, runs, api[runs / 2], sse[runs / 2],
                     sse[runs / 2] - api[runs / 2]);
 
-            EmulatorEnv.speed("1");
+            Emulator.speed(1);
             LlmRequest shortReq = req.toBuilder().maxNewTokens(4).build();
             String shortBody = body.replace("\"max_tokens\":" + maxTokens, "\"max_tokens\":4");
             int n = Math.max(5, runs / 3);
@@ -96,7 +97,7 @@ public final class ServeBench {
             System.out.printf("first token (emulator speed 1, median of %d): model TTFT %.2f ms, first content byte"
                     + " over HTTP %.2f ms, difference %.2f ms%n", n, ttft[n / 2], ttfb[n / 2], ttfb[n / 2] - ttft[n / 2]);
         } finally {
-            EmulatorEnv.speed("0");
+            Emulator.speed(0);
             http.close();
         }
     }

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.npu4j.Emulator;
 
 /**
  * A bounded load test on 127.0.0.1: 16 concurrent streaming clients, every third one disconnecting
@@ -37,7 +38,7 @@ class ServeLoadTest {
 
     @AfterEach
     void noDelays() {
-        EmulatorEnv.speed("0");
+        Emulator.speed(0);
     }
 
     enum Result { COMPLETED, DISCONNECTED, REFUSED }
@@ -48,7 +49,7 @@ class ServeLoadTest {
     @Timeout(120)
     void everyRequestIsAnsweredOrRefusedAndEveryDisconnectStopsItsRun(String profile, String liveCounter) throws Exception {
         Set<String> threadsBefore = platformThreads();
-        EmulatorEnv.speed("0.2");
+        Emulator.speed(0.2);
         NpuServer.Config lo = NpuServer.Config.loopback();
         NpuServer server = TestServer.start(new NpuServer.Config(lo.host(), 0, null, lo.maxBodyBytes(), 8), profile);
         ServedModel model = server.model(TestServer.MODEL);
@@ -118,7 +119,7 @@ class ServeLoadTest {
         assertTrue(tokens <= completed * MAX_TOKENS, tokens + " tokens for " + completed + " completed runs");
         http.close();
         server.close();
-        assertEquals(0, EmulatorEnv.liveAllocations(liveCounter), "no emulator allocation left after close");
+        assertEquals(0, Emulator.liveAllocations(liveCounter), "no emulator allocation left after close");
         Thread.sleep(200);
         Set<String> left = platformThreads();
         left.removeAll(threadsBefore);
