@@ -20,12 +20,15 @@ import java.util.regex.Pattern;
  * @param tokenIds           the generated token ids, in order; owned by this record
  * @param promptTokens       tokens the backend prefilled for this request (the new tail only when the
  *                           KV cache was reused)
+ * @param cachedPromptTokens prompt tokens that were already in the KV cache and not prefilled again (0 when
+ *                           it was not reused); {@code promptTokens + cachedPromptTokens} is the whole prompt
+ *                           (OpenAI's {@code prompt_tokens}, of which this is {@code cached_tokens})
  * @param perf               the backend's own account of the run
  * @param timings            what npu4j measured on the host
  */
 public record Completion(Outcome outcome, FinishReason finishReason, String text, String thinking, String answer,
-        List<ToolCall> toolCalls, List<String> malformedToolCalls, int[] tokenIds, int promptTokens, PerfStats perf,
-        GenerationTimings timings) {
+        List<ToolCall> toolCalls, List<String> malformedToolCalls, int[] tokenIds, int promptTokens,
+        int cachedPromptTokens, PerfStats perf, GenerationTimings timings) {
     private static final Pattern THINK = Pattern.compile("<think>(.*?)(</think>|$)", Pattern.DOTALL);
 
     public Completion {
@@ -50,6 +53,15 @@ public record Completion(Outcome outcome, FinishReason finishReason, String text
      */
     public static Completion of(Outcome outcome, boolean lengthLimited, String text, int[] tokenIds,
             int promptTokens, PerfStats perf, GenerationTimings timings) {
+        return of(outcome, lengthLimited, text, tokenIds, promptTokens, 0, perf, timings);
+    }
+
+    /**
+     * As {@link #of(Outcome, boolean, String, int[], int, PerfStats, GenerationTimings)}, for a run whose
+     * prompt began with {@code cachedPromptTokens} tokens already in the KV cache.
+     */
+    public static Completion of(Outcome outcome, boolean lengthLimited, String text, int[] tokenIds,
+            int promptTokens, int cachedPromptTokens, PerfStats perf, GenerationTimings timings) {
         String thinking = "";
         String rest = text;
         Matcher m = THINK.matcher(text);
@@ -68,7 +80,7 @@ public record Completion(Outcome outcome, FinishReason finishReason, String text
                 : !calls.isEmpty() ? FinishReason.TOOL_CALLS
                 : lengthLimited ? FinishReason.LENGTH : FinishReason.STOP;
         return new Completion(outcome, reason, text, thinking, ToolCall.stripCalls(rest), calls,
-                ToolCall.malformed(rest), tokenIds, promptTokens, perf, timings);
+                ToolCall.malformed(rest), tokenIds, promptTokens, cachedPromptTokens, perf, timings);
     }
 
     /** Number of generated tokens. */
@@ -85,12 +97,13 @@ public record Completion(Outcome outcome, FinishReason finishReason, String text
     public boolean equals(Object o) {
         return o instanceof Completion c && outcome == c.outcome && finishReason == c.finishReason
                 && text.equals(c.text) && Arrays.equals(tokenIds, c.tokenIds) && promptTokens == c.promptTokens
+                && cachedPromptTokens == c.cachedPromptTokens
                 && perf.equals(c.perf) && timings.equals(c.timings);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(outcome, finishReason, text, promptTokens, perf, timings) * 31 + Arrays.hashCode(tokenIds);
+        return Objects.hash(outcome, finishReason, text, promptTokens, cachedPromptTokens, perf, timings) * 31 + Arrays.hashCode(tokenIds);
     }
 
     @Override

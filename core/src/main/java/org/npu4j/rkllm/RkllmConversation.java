@@ -104,6 +104,8 @@ final class RkllmConversation {
         GenerationListener listener;
         @Nullable StopSequences stops;
         volatile boolean limitReached;
+        /** Tokens of the prompt already in the KV cache when the run started (set under the lock). */
+        volatile int cachedTokens;
 
         Prepared(LlmRequest request) {
             this.request = request;
@@ -190,7 +192,8 @@ final class RkllmConversation {
                     : r.tokenIds();
             Outcome outcome = matched || limitReached ? Outcome.FINISHED : r.outcome();
             boolean lengthLimited = !matched && (limitReached || (limit > 0 && r.tokenCount() >= limit));
-            return Completion.of(outcome, lengthLimited, text, ids, r.perf().prefillTokens(), r.perf(), r.timings());
+            return Completion.of(outcome, lengthLimited, text, ids, r.perf().prefillTokens(), cachedTokens, r.perf(),
+                    r.timings());
         }
     }
 
@@ -265,6 +268,7 @@ final class RkllmConversation {
         List<ChatMessage> tagged = images.isEmpty() ? msgs : withImageTags(msgs);
         String prompt;
         String role;
+        p.cachedTokens = extends_ ? model.kvCacheSize() : 0;
         if (extends_) {
             applyThinking(setup, thinking);
             prompt = tailText(tagged.subList(tailStart, msgs.size()));

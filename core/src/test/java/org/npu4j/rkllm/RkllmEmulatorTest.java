@@ -1094,9 +1094,13 @@ abstract class RkllmEmulatorTest {
         ms.add(new ChatMessage(Role.ASSISTANT, call.answer(), null, List.of(resent), null, null));
         ms.add(ChatMessage.tool("{\"temperature\": 21}", null, "get_weather"));
         LlmRequest next = LlmRequest.builder().messages(ms).tools(List.of(weather)).thinking(false).build();
-        int tail = m.generate(next).promptTokens();
+        Completion reused = m.generate(next);
+        int tail = reused.promptTokens();
+        assertTrue(reused.cachedPromptTokens() > 0, "the cached conversation counts as cached prompt tokens");
         m.generate(LlmRequest.builder().message(ChatMessage.user("Something else entirely.")).thinking(false).build());
-        int replay = m.generate(next).promptTokens();
+        Completion full = m.generate(next);
+        int replay = full.promptTokens();
+        assertEquals(0, full.cachedPromptTokens(), "a replay reuses nothing");
         assertTrue(tail < replay, "only the tool result is prefilled when the conversation extends the cache: "
                 + tail + " tokens, against " + replay + " for a full replay");
     }

@@ -677,7 +677,7 @@ public final class AxLlmModel implements LanguageModel {
             String answer = stops != null ? stops.text() : text.toString();
             Outcome outcome = aborted ? Outcome.ABORTED : Outcome.FINISHED;
             return Completion.of(outcome, lengthLimited && !(stops != null && stops.matched()), answer,
-                    Arrays.copyOf(generated, n), ids.length - common, perf, timings);
+                    Arrays.copyOf(generated, n), ids.length - common, common, perf, timings);
         }
     }
 

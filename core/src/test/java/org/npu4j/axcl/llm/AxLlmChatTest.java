@@ -64,6 +64,22 @@ class AxLlmChatTest {
     }
 
     @Test
+    void aReusedConversationCountsItsCachedPromptTokens() {
+        try (AxLlmModel m = AxLlmModelTest.open("copy")) {
+            List<ChatMessage> ms = new java.util.ArrayList<>(List.of(ChatMessage.user("Why caches?")));
+            Completion first = m.generate(LlmRequest.builder().messages(ms).thinking(false).maxNewTokens(8).build());
+            assertEquals(0, first.cachedPromptTokens());
+            ms.add(ChatMessage.assistant(first));
+            ms.add(ChatMessage.user("And then?"));
+            LlmRequest second = LlmRequest.builder().messages(ms).thinking(false).maxNewTokens(8).build();
+            Completion reused = m.generate(second);
+            assertTrue(reused.cachedPromptTokens() > 0, "the first turn stayed in the KV cache");
+            int whole = m.promptTokenIds(second).orElseThrow().length;
+            assertEquals(whole, reused.promptTokens() + reused.cachedPromptTokens(), "prefilled + cached = the prompt");
+        }
+    }
+
+    @Test
     void promptBeyondTheContextIsAClearError() {
         try (AxLlmModel m = AxLlmModelTest.open("copy")) {
             String longText = "word ".repeat(400);

@@ -193,7 +193,7 @@ final class Mapping {
             ai.thinking(c.thinking());
         }
         ChatResponseMetadata meta = ChatResponseMetadata.builder().id("npu4j-" + UUID.randomUUID()).modelName(model.name())
-                .tokenUsage(new TokenUsage(c.promptTokens(), c.tokenCount())).finishReason(finishReason(c.finishReason()))
+                .tokenUsage(new TokenUsage(c.promptTokens() + c.cachedPromptTokens(), c.tokenCount())).finishReason(finishReason(c.finishReason()))
                 .build();
         return ChatResponse.builder().aiMessage(ai.build()).metadata(meta).build();
     }

@@ -225,6 +225,7 @@ final class PromptMapping {
 
     private static ChatResponseMetadata metadata(LanguageModel model, String id, Completion c) {
         return ChatResponseMetadata.builder().id(id).model(model.name())
-                .usage(new DefaultUsage(c.promptTokens(), c.tokenCount(), c.promptTokens() + c.tokenCount())).build();
+                .usage(new DefaultUsage(c.promptTokens() + c.cachedPromptTokens(), c.tokenCount(),
+                        c.promptTokens() + c.cachedPromptTokens() + c.tokenCount())).build();
     }
 }

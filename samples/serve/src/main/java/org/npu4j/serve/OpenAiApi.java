@@ -324,9 +324,12 @@ final class OpenAiApi {
 
     private static ObjectNode usage(Completion c) {
         ObjectNode u = Http.JSON.createObjectNode();
-        u.put("prompt_tokens", c.promptTokens());
+        // OpenAI counts the whole prompt and reports the part served from the KV cache as cached_tokens
+        int prompt = c.promptTokens() + c.cachedPromptTokens();
+        u.put("prompt_tokens", prompt);
         u.put("completion_tokens", c.tokenCount());
-        u.put("total_tokens", c.promptTokens() + c.tokenCount());
+        u.put("total_tokens", prompt + c.tokenCount());
+        u.putObject("prompt_tokens_details").put("cached_tokens", c.cachedPromptTokens());
         return u;
     }
 }

@@ -92,6 +92,26 @@ class OpenAiProtocolTest {
     }
 
     @Test
+    void aFollowUpCountsTheWholePromptWithTheCachedPartAsCachedTokens() throws Exception {
+        String turn1 = "{\"role\":\"user\",\"content\":\"What is an NPU?\"}";
+        HttpResponse<String> r1 = post("/v1/chat/completions", "{\"model\":\"qwen3-emu\",\"max_tokens\":12,"
+                + "\"reasoning_effort\":\"none\",\"messages\":[" + turn1 + "]}");
+        assertEquals(200, r1.statusCode(), r1.body());
+        JsonNode n1 = JSON.readTree(r1.body());
+        String answer = n1.get("choices").get(0).get("message").get("content").asText();
+        HttpResponse<String> r2 = post("/v1/chat/completions", "{\"model\":\"qwen3-emu\",\"max_tokens\":12,"
+                + "\"reasoning_effort\":\"none\",\"messages\":[" + turn1 + ",{\"role\":\"assistant\",\"content\":"
+                + JSON.writeValueAsString(answer) + "},{\"role\":\"user\",\"content\":\"And a GPU?\"}]}");
+        assertEquals(200, r2.statusCode(), r2.body());
+        JsonNode u2 = JSON.readTree(r2.body()).get("usage");
+        int cached = u2.get("prompt_tokens_details").get("cached_tokens").asInt();
+        assertTrue(cached > 0, "the first turn came from the KV cache: " + u2);
+        assertTrue(u2.get("prompt_tokens").asInt() > cached, "prompt_tokens counts the cached part and the new turn: " + u2);
+        assertTrue(u2.get("prompt_tokens").asInt() > n1.get("usage").get("prompt_tokens").asInt(), u2.toString());
+        assertEquals(u2.get("prompt_tokens").asInt() + u2.get("completion_tokens").asInt(), u2.get("total_tokens").asInt());
+    }
+
+    @Test
     void streamHasOneIdRoleFirstContentDeltasFinishReasonAndDone() throws Exception {
         HttpResponse<String> r = post("/v1/chat/completions", "{\"model\":\"qwen3-emu\",\"stream\":true,\"max_tokens\":16,\"reasoning_effort\":\"none\","
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Count to five.\"}]}");
