@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
+import org.npu4j.internal.jinja.PyString;
 
 /**
  * Renders a conversation in ChatML, the chat format of the Qwen2.5 and Qwen3 families
@@ -91,17 +92,17 @@ public final class ChatMl {
                     int close = content.indexOf("</think>");
                     if (m.thinking() == null && close >= 0) {
                         // thinking written inline: split it off as the Qwen3 template does
-                        String before = stripTrailing(content.substring(0, close), '\n');
+                        String before = PyString.rstrip(content.substring(0, close), "\n");
                         int open = before.lastIndexOf("<think>");
-                        reasoning = stripLeading(open < 0 ? before : before.substring(open + "<think>".length()), '\n');
-                        content = stripLeading(content.substring(content.lastIndexOf("</think>") + "</think>".length()),
-                                '\n');
+                        reasoning = PyString.lstrip(open < 0 ? before : before.substring(open + "<think>".length()), "\n");
+                        content = PyString.lstrip(content.substring(content.lastIndexOf("</think>") + "</think>".length()),
+                                "\n");
                     }
                     sb.append("<|im_start|>assistant\n");
                     boolean last = i == messages.size() - 1;
                     if (i > lastQuery && (last || !reasoning.isEmpty())) {
-                        sb.append("<think>\n").append(stripTrailing(stripLeading(reasoning, '\n'), '\n'))
-                                .append("\n</think>\n\n").append(stripLeading(content, '\n'));
+                        sb.append("<think>\n").append(PyString.rstrip(PyString.lstrip(reasoning, "\n"), "\n"))
+                                .append("\n</think>\n\n").append(PyString.lstrip(content, "\n"));
                     } else {
                         sb.append(content);
                     }
@@ -127,22 +128,6 @@ public final class ChatMl {
                 }
             }
         }
-    }
-
-    private static String stripLeading(String s, char c) {
-        int i = 0;
-        while (i < s.length() && s.charAt(i) == c) {
-            i++;
-        }
-        return s.substring(i);
-    }
-
-    private static String stripTrailing(String s, char c) {
-        int i = s.length();
-        while (i > 0 && s.charAt(i - 1) == c) {
-            i--;
-        }
-        return s.substring(0, i);
     }
 
     private static String callJson(ToolCall c) {

@@ -64,14 +64,7 @@ public final class PyString implements CharSequence, Comparable<PyString>, HasOb
     }
 
     public PyString lstrip(@Nullable String chars) {
-        if (chars == null) {
-            return lstrip();
-        }
-        int i = 0;
-        while (i < s.length() && chars.indexOf(s.charAt(i)) >= 0) {
-            i++;
-        }
-        return new PyString(s.substring(i));
+        return chars == null ? lstrip() : new PyString(lstrip(s, chars));
     }
 
     public PyString rstrip() {
@@ -79,14 +72,25 @@ public final class PyString implements CharSequence, Comparable<PyString>, HasOb
     }
 
     public PyString rstrip(@Nullable String chars) {
-        if (chars == null) {
-            return rstrip();
+        return chars == null ? rstrip() : new PyString(rstrip(s, chars));
+    }
+
+    /** Python's {@code text.lstrip(chars)}: {@code text} without its leading characters found in {@code chars}. */
+    public static String lstrip(String text, String chars) {
+        int i = 0;
+        while (i < text.length() && chars.indexOf(text.charAt(i)) >= 0) {
+            i++;
         }
-        int i = s.length();
-        while (i > 0 && chars.indexOf(s.charAt(i - 1)) >= 0) {
+        return text.substring(i);
+    }
+
+    /** Python's {@code text.rstrip(chars)}: {@code text} without its trailing characters found in {@code chars}. */
+    public static String rstrip(String text, String chars) {
+        int i = text.length();
+        while (i > 0 && chars.indexOf(text.charAt(i - 1)) >= 0) {
             i--;
         }
-        return new PyString(s.substring(0, i));
+        return text.substring(0, i);
     }
 
     @Override
