@@ -138,15 +138,14 @@ public final class RkllmProvider implements LanguageModelProvider {
         String hidden = options.option(HIDDEN_SIZE);
         if (hidden != null) {
             b.hiddenSize(positive(HIDDEN_SIZE, hidden));
-        } else if (options.option(VISION) != null && isDescriptor(path)) {
+        } else if (visionFile != null && isDescriptor(path)) {
             int h = descriptorHiddenSize(path);
             if (h > 0) {
                 b.hiddenSize(h);
             }
         }
-        String vision = options.option(VISION);
-        if (vision != null) {
-            b.vision(visionEncoder(Path.of(vision), runtime.isEmulator()));
+        if (visionFile != null) {
+            b.vision(visionEncoder(Path.of(visionFile), runtime.isEmulator()));
         }
         return b.load();
     }
