@@ -151,6 +151,10 @@ typedef struct {
     int split_percent;      /* chance that a token ends inside a character */
     int emoji_percent;      /* chance that a sentence ends with an emoji */
     int max_batch;
+    /* Cost of a decode step with n_batch > 1: each active entry beyond the
+     * first adds this percentage of a single-entry step. An assumption, not a
+     * measurement (no published RKLLM batch figure; see README.md). */
+    int batch_step_percent;
     int vision_outputs;     /* image embedding blocks per image token (Qwen3-VL deepstack: 4) */
 } emu_model;
 

@@ -248,7 +248,7 @@ enum {
     SEEN_EOS = 1u << 8, SEEN_ANSWER = 1u << 9, SEEN_SCRIPT = 1u << 10, SEEN_TTFT = 1u << 11,
     SEEN_PREFILL = 1u << 12, SEEN_DECODE = 1u << 13, SEEN_LOAD = 1u << 14, SEEN_MEM = 1u << 15,
     SEEN_THINK = 1u << 16, SEEN_TOOLS = 1u << 17, SEEN_SPLIT = 1u << 18, SEEN_EMOJI = 1u << 19,
-    SEEN_BATCH = 1u << 20, SEEN_VISION = 1u << 21
+    SEEN_BATCH = 1u << 20, SEEN_VISION = 1u << 21, SEEN_BATCH_STEP = 1u << 22
 };
 
 static const char *once(model_ctx *c, unsigned bit)
@@ -405,6 +405,10 @@ static const char *model_key(void *vctx, const char *k, const char *v)
     if (strcmp(k, "max_batch") == 0) {
         return (why = once(c, SEEN_BATCH)) ? why : parse_int(v, 1, 64, &m->max_batch);
     }
+    if (strcmp(k, "batch_step_percent") == 0) {
+        return (why = once(c, SEEN_BATCH_STEP)) ? why
+                                                : parse_int(v, 0, 1000, &m->batch_step_percent);
+    }
     if (strcmp(k, "vision_outputs") == 0) {
         return (why = once(c, SEEN_VISION)) ? why : parse_int(v, 1, 16, &m->vision_outputs);
     }
@@ -481,6 +485,7 @@ int emu_model_load(const char *path, emu_model *out, char *err, size_t errlen)
     out->split_percent = 20;
     out->emoji_percent = 8;
     out->max_batch = 4;
+    out->batch_step_percent = 25;
     out->vision_outputs = 1;
 
     model_ctx ctx = {.m = out};

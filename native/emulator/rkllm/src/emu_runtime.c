@@ -47,6 +47,9 @@ static const char k_version_text[] = "rkllm-runtime version: " EMU_RUNTIME_VERSI
                                      " (npu4j emulator)";
 
 #define HANDLE_MAGIC 0x4e5055344a524b4cULL /* "NPU4JRKL" */
+
+/* Runs started in this process, on every handle (npu4j_emulator_run_count). */
+static atomic_long g_runs;
 #define DEFAULT_PROMPT_CACHE "./prompt_cache.bin"
 #define ERRLEN 768
 
@@ -1201,8 +1204,11 @@ static void finish(run_ctx *rc, LLMCallState state)
     }
 }
 
+/* The seed of one entry's answer. The batch index is not part of it: a
+ * batched decode computes every entry on its own, so an input gets the same
+ * answer in any batch entry as in a run of its own. */
 static uint64_t slot_seed(const emu_handle *h, const emu_job *j, const emu_request *rq,
-                          const emu_slot *s, int index)
+                          const emu_slot *s)
 {
     uint64_t x = emu_hash_str(EMU_FNV_OFFSET, "npu4j rkllm emulator seed v1");
     x = emu_hash_str(x, h->model.name);
@@ -1218,8 +1224,7 @@ static uint64_t slot_seed(const emu_handle *h, const emu_job *j, const emu_reque
         x = emu_hash_u64(x, j->lora_digest);
         x = hash_float(x, j->lora_scale);
     }
-    x = emu_hash_u64(x, h->cross_digest);
-    return emu_hash_u64(x, (uint64_t)index);
+    return emu_hash_u64(x, h->cross_digest);
 }
 
 static int common_prefix(const int32_t *a, int na, const int32_t *b, int nb)
@@ -1303,15 +1308,14 @@ static int prepare_slot(run_ctx *rc, int index, char *err, size_t errlen)
         }
     }
     bool endless = h->model.eos_never || h->ignore_eos_token;
-    r->seed = slot_seed(h, rc->job, rq, s, index);
+    r->seed = slot_seed(h, rc->job, rq, s);
     if (emu_log_level() >= 2) {
         emu_log('I', "batch %d: %d input tokens (%d from the prompt cache), KV cache %d of %d, "
                      "answer script %s, seed %016" PRIx64,
                 index, in.len, r->reused, s->len, h->max_context_len, emu_script_name(script),
                 r->seed);
     }
-    emu_gen_init(&r->gen, &h->model, r->seed, script,
-                 h->n_batch > 1 ? 0 : h->model.split_percent, endless);
+    emu_gen_init(&r->gen, &h->model, r->seed, script, h->model.split_percent, endless);
     r->gen_ready = true;
     plan_answer(h, r, rq, script);
     r->has_next = emu_gen_next(&r->gen, &r->next);
@@ -1444,8 +1448,9 @@ static bool decode_step(run_ctx *rc, bool *error)
     if (rc->t_first == 0) {
         rc->t_first = emu_now_ns();
     }
-    /* With one batch entry WAITING stands for that entry; with several the
-     * emulator never splits characters, so the state is always NORMAL. */
+    /* With one batch entry WAITING stands for that entry; with several one
+     * state cannot speak for every entry, so it is NORMAL and an entry whose
+     * character is incomplete gets "" (its bytes come with its next text). */
     int ret = call_back(rc, waiting && h->n_batch == 1 ? RKLLM_RUN_WAITING : RKLLM_RUN_NORMAL);
     rc->emitted++;
     for (int i = 0; i < h->n_batch; i++) {
@@ -1462,18 +1467,28 @@ static bool decode_step(run_ctx *rc, bool *error)
     return true;
 }
 
-/* True while some batch entry still has a token to produce (an EOS that is
- * not shown still costs its decoding step, as on the board). */
-static bool tokens_left(const run_ctx *rc)
+/* Batch entries that still have a token to produce (an EOS that is not
+ * shown still costs its decoding step, as on the board). */
+static int entries_left(const run_ctx *rc)
 {
+    int n = 0;
     for (int i = 0; i < rc->h->n_batch; i++) {
         const slot_run *r = &rc->sr[i];
         if (r->active && r->has_next &&
             (rc->job->max_new_tokens <= 0 || r->generated < rc->job->max_new_tokens)) {
-            return true;
+            n++;
         }
     }
-    return false;
+    return n;
+}
+
+/* Time of one decode step that advances `entries` batch entries: the
+ * profile's single-entry step, plus batch_step_percent of it for every entry
+ * beyond the first (README.md, "Timing": an assumption, not a measurement). */
+static uint64_t step_ns_for(const emu_handle *h, int entries, double speed)
+{
+    double factor = 1.0 + (entries > 1 ? (entries - 1) * h->model.batch_step_percent / 100.0 : 0.0);
+    return ms_to_ns(h->model.decode_ms_per_token * factor * speed);
 }
 
 /* Runs one job on the worker thread; returns the value rkllm_run returns. */
@@ -1486,6 +1501,7 @@ static int run_job(emu_handle *h, emu_job *job)
     long stall_ms = emu_env_long("NPU4J_EMULATOR_STALL_MS", 0, 0);
     rc.die_after = emu_env_long("NPU4J_EMULATOR_DIE_AFTER_TOKENS", -1, 0);
     h->run_count++;
+    atomic_fetch_add_explicit(&g_runs, 1, memory_order_relaxed);
 
     rc.sr = emu_calloc((size_t)h->n_batch, sizeof *rc.sr);
     if (rc.sr == NULL) {
@@ -1556,14 +1572,17 @@ static int run_job(emu_handle *h, emu_job *job)
      * each token is ready one decode step after the previous callback
      * returned, and a slow callback delays everything after it. The first
      * token comes out of the prefill. */
-    uint64_t step_ns = ms_to_ns(h->model.decode_ms_per_token * speed);
     uint64_t ready = 0;
     for (;;) {
-        if (atomic_load(&h->abort_requested) || !tokens_left(&rc)) {
+        int left = entries_left(&rc);
+        if (atomic_load(&h->abort_requested) || left == 0) {
             break;
         }
-        if (ready != 0 && step_ns > 0 && wait_until(h, ready)) {
-            break;
+        if (ready != 0) {
+            ready += step_ns_for(h, left, speed);
+            if (speed > 0.0 && wait_until(h, ready)) {
+                break;
+            }
         }
         bool error = false;
         if (!decode_step(&rc, &error)) {
@@ -1574,7 +1593,7 @@ static int run_job(emu_handle *h, emu_job *job)
             }
             break;
         }
-        ready = emu_now_ns() + step_ns;
+        ready = emu_now_ns(); /* the next step starts when the callback returned */
     }
     finish(&rc, RKLLM_RUN_FINISH);
 
@@ -2493,7 +2512,16 @@ EMU_EXPORT int rkllm_set_cross_attn_params(LLMHandle handle, RKLLMCrossAttnParam
 /* ------------------------------------------------ npu4j introspection */
 
 EMU_EXPORT long npu4j_emulator_live_allocations(void);
+EMU_EXPORT long npu4j_emulator_run_count(void);
 EMU_EXPORT const char *npu4j_emulator_version(void);
+
+/* Process-wide number of runs started (rkllm_run and rkllm_run_async that
+ * reached the runtime thread), on every handle: one per batch, whatever its
+ * n_batch. */
+EMU_EXPORT long npu4j_emulator_run_count(void)
+{
+    return atomic_load_explicit(&g_runs, memory_order_relaxed);
+}
 
 /* Process-wide number of heap blocks the emulator currently owns. */
 EMU_EXPORT long npu4j_emulator_live_allocations(void)

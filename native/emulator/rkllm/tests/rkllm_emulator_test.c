@@ -1862,6 +1862,69 @@ static void test_batch(void)
     CHECK_EQ_INT(rkllm_get_kv_cache_size(h, sizes), 0);
     CHECK(sizes[0] > 0 && sizes[1] > 0 && sizes[0] != sizes[1], "kv sizes %d %d", sizes[0],
           sizes[1]);
+    char *batched1 = strdup(t1);
+
+    /* One run per batch, whatever n_batch. */
+    long (*runs)(void) = (long (*)(void))dlsym(RTLD_DEFAULT, "npu4j_emulator_run_count");
+    CHECK(runs != NULL, "npu4j_emulator_run_count not exported");
+    long before = runs();
+    ip.keep_history = 0;
+    collector_reset(&c);
+    CHECK_EQ_INT(rkllm_run(h, in, &ip, &c), 0);
+    CHECK(runs() == before + 1, "run count %ld after one batch, expected %ld", runs(),
+          before + 1);
+    close_model(h);
+
+    /* An entry gets the answer its input gets alone (the seed has no batch index), with
+     * split characters held back per entry (the text stays valid UTF-8, no WAITING). */
+    collector c1;
+    collector_init(&c1, 1);
+    RKLLMParam p1 = rkllm_createDefaultParam();
+    p1.max_context_len = 1024;
+    p1.max_new_tokens = 64;
+    LLMHandle h1 = open_model(MODEL_06B, &p1, &c1);
+    run_prompt(h1, &c1, "请介绍一下这个城市。", NULL);
+    CHECK(strcmp(text_of(&c1, 0), batched1) == 0, "alone: %s\nin batch entry 1: %s",
+          text_of(&c1, 0), batched1);
+    close_model(h1);
+    collector_free(&c1);
+    free(batched1);
+    collector_free(&c);
+}
+
+/* A decode step of a batch costs a single step plus batch_step_percent of it per
+ * further active entry (an assumption of the emulator's cost model). */
+static void test_batch_timing(void)
+{
+    char path[1024];
+    tmp_path(path, sizeof path, "batch-timing.model");
+    const char *desc = "npu4j-emulator-model rkllm 1\n"
+                       "name = BatchTiming\nplatform = RK3588\nhidden_size = 64\n"
+                       "vocab_size = 151936\nttft_ms_per_128 = 1\ndecode_tok_s = 100\n"
+                       "memory_mb = 10\neos = never\nbatch_step_percent = 50\n";
+    write_file(path, desc, strlen(desc));
+    collector c;
+    collector_init(&c, 4);
+    RKLLMParam p = rkllm_createDefaultParam();
+    p.max_context_len = 512;
+    p.max_new_tokens = 11;
+    p.extend_param.n_batch = 4;
+    LLMHandle h = open_model(path, &p, &c);
+    RKLLMInput in[4] = {prompt_input("a"), prompt_input("b"), prompt_input("c"),
+                        prompt_input("d")};
+    RKLLMInferParam ip = infer_default();
+    setenv("NPU4J_EMULATOR_SPEED", "1", 1);
+    collector_reset(&c);
+    double t0 = now_ms();
+    CHECK_EQ_INT(rkllm_run(h, in, &ip, &c), 0);
+    double elapsed = now_ms() - t0;
+    setenv("NPU4J_EMULATOR_SPEED", "0", 1);
+    /* 10 steps after the first token, each 10 ms x (1 + 3 x 0.5); lower bound only. */
+    double expected = 10 * 10.0 * 2.5;
+    CHECK(c.perf.generate_time_ms >= expected * 0.95, "generate %.1f ms, expected >= %.1f",
+          c.perf.generate_time_ms, expected);
+    CHECK(elapsed >= expected * 0.95, "elapsed %.1f ms, expected >= %.1f", elapsed, expected);
+    CHECK_EQ_INT(c.perf.generate_tokens, 44);
     close_model(h);
     collector_free(&c);
 }
@@ -1951,6 +2014,7 @@ static const test_entry k_tests[] = {
     {"fault_stall", test_fault_stall},
     {"multi_handle", test_multi_handle},
     {"batch", test_batch},
+    {"batch_timing", test_batch_timing},
     {"timing", test_timing},
 };
 
