@@ -104,6 +104,18 @@ public final class Emulator {
      * @throws NpuException if no loaded library exports {@code counter}
      */
     public static long liveAllocations(String counter) {
+        return counter(counter);
+    }
+
+    /**
+     * An introspection counter of an emulated runtime loaded in this process, by its function name (a
+     * {@code long f(void)} export): {@code npu4j_emulator_live_allocations} ({@link #liveAllocations}),
+     * {@code npu4j_emulator_run_count} (runs the RKLLM emulator started, on every handle: one per batch,
+     * whatever its {@code n_batch}), and the AXCL emulator's.
+     *
+     * @throws NpuException if no loaded library exports {@code counter}
+     */
+    public static long counter(String counter) {
         MemorySegment fn = SymbolLookup.loaderLookup().find(counter)
                 .orElseThrow(() -> new NpuException("no emulated runtime with the counter " + counter + " is loaded"));
         try {

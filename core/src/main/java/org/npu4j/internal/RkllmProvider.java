@@ -32,6 +32,8 @@ public final class RkllmProvider implements LanguageModelProvider {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RkllmProvider.class);
     /** The neutral option of {@link LoadOptions}: answers run to their token limit. */
     static final String IGNORE_EOS = "ignore_eos";
+    /** The neutral option of {@link LoadOptions}: requests per batch ({@code extend_param.n_batch}). */
+    static final String BATCH = "batch";
     static final String ABI = "rkllm.abi";
     static final String CPUS = "rkllm.cpus";
     static final String VISION = "rkllm.vision";
@@ -130,6 +132,14 @@ public final class RkllmProvider implements LanguageModelProvider {
                 LOG.info("{}: ignore_eos ignored: RKLLM ABI {} has no ignore_eos_token (1.3 has)", path, runtime.abi());
             }
         }
+        String batch = options.option(BATCH);
+        if (batch != null) {
+            int n = positive(BATCH, batch);
+            if (n > 1) {
+                requireBatchRuntime(runtime, n);
+                b.nBatch(n);
+            }
+        }
         b.tuning(options.tuning());
         String cpus = options.option(CPUS);
         if (cpus != null) {
@@ -148,6 +158,26 @@ public final class RkllmProvider implements LanguageModelProvider {
             b.vision(visionEncoder(Path.of(visionFile), runtime.isEmulator()));
         }
         return b.load();
+    }
+
+    /** {@code n_batch} came with RKLLM 1.2.1 (shared/facts/boards.md); refuses an older runtime. */
+    private static void requireBatchRuntime(RkllmRuntime runtime, int n) {
+        String v = runtime.version().orElse(null);
+        if (v == null) {
+            LOG.info("batch={}: the RKLLM runtime's version is unknown; n_batch needs 1.2.1 or later", n);
+            return;
+        }
+        int[] parts = new int[3];
+        String[] t = v.strip().split("[^0-9]+");
+        for (int i = 0, j = 0; i < t.length && j < 3; i++) {
+            if (!t[i].isEmpty()) {
+                parts[j++] = Integer.parseInt(t[i].length() > 6 ? t[i].substring(0, 6) : t[i]);
+            }
+        }
+        if (parts[0] < 1 || (parts[0] == 1 && (parts[1] < 2 || (parts[1] == 2 && parts[2] < 1)))) {
+            throw new IllegalArgumentException("batch=" + n + " needs RKLLM 1.2.1 or later (extend_param.n_batch);"
+                    + " this runtime is " + v);
+        }
     }
 
     private static long fileSize(Path file) {

@@ -17,5 +17,11 @@ public enum Capability {
      * honours it: every answer runs to its token limit, end-of-sequence tokens included (benchmarks of
      * a fixed number of tokens, as the vendor tables). Absent where the backend cannot (RKLLM ABI 1.2).
      */
-    IGNORE_EOS
+    IGNORE_EOS,
+    /**
+     * Several requests run as one batch ({@link BatchingLanguageModel#generateBatch}): the model was
+     * opened with the neutral option {@code batch=N} ({@link LoadOptions}), N &gt; 1, on a backend that
+     * batches (RKLLM &ge; 1.2.1: {@code n_batch}). Absent on AXCL and on models opened without it.
+     */
+    BATCH
 }

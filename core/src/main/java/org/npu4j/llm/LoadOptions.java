@@ -18,7 +18,10 @@ import org.npu4j.tuning.HostTuning;
  *   <li>AXCL: keys named in {@code org.npu4j.axcl.llm}.</li>
  *   <li>Every backend: {@code ignore_eos} ({@code true}: answers run to their token limit whatever
  *       end-of-sequence token the model emits, for benchmarks; honoured where the model then has
- *       {@link Capability#IGNORE_EOS}: AXCL, RKLLM ABI 1.3; ignored with an info log elsewhere).</li>
+ *       {@link Capability#IGNORE_EOS}: AXCL, RKLLM ABI 1.3; ignored with an info log elsewhere);
+ *       {@code batch} (N &ge; 1: load the model so that up to N requests run as one batch,
+ *       {@link BatchingLanguageModel}, {@link Capability#BATCH}: RKLLM &ge; 1.2.1 as {@code n_batch}; on
+ *       AXCL ignored with an info log, the model then lacks {@link Capability#BATCH}).</li>
  * </ul>
  *
  * <p>Immutable and thread-safe.

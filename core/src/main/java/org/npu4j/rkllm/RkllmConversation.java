@@ -299,6 +299,45 @@ final class RkllmConversation {
         return b.build();
     }
 
+    // ------------------------------------------------------------------------------- batches
+
+    /**
+     * What the runtime holds once for a whole batch (chat template with system prompt and thinking switch,
+     * function declarations, the run's sampling values): requests with equal keys may share a batch.
+     */
+    record BatchKey(@Nullable String system, List<ToolSpec> tools, boolean thinking,
+            @Nullable SamplingParams sampling) {}
+
+    BatchKey batchKey(LlmRequest r) {
+        return new BatchKey(system(r), r.tools(), r.thinking() == null || r.thinking(), sampling(r.sampling()));
+    }
+
+    /**
+     * Under the model's lock, before a batched run ({@link RkllmBatch}): sets the template and function
+     * declarations of {@code key} and empties every entry's KV cache; the conversation held so far is
+     * forgotten (a batch overwrites the caches).
+     */
+    void prepareBatch(BatchKey key) {
+        cached = null;
+        model.clearKvCache(false);
+        Setup setup = new Setup(key.system(), key.tools());
+        apply(setup, key.thinking());
+        cachedSetup = setup;
+    }
+
+    /**
+     * The text one batch entry sends (role {@code user}, which every entry of a run shares): its whole
+     * conversation, as a request that does not extend the KV cache sends it (the last user message alone,
+     * or the history replayed as ChatML).
+     */
+    String batchPrompt(LlmRequest r) {
+        List<ChatMessage> msgs = conversation(r);
+        if (msgs.size() == 1 && msgs.get(0).role() == Role.USER) {
+            return msgs.get(0).content();
+        }
+        return replay(msgs);
+    }
+
     /** The images through the model's encoder, tagged as the ABI wants (1.3 per input; 1.2 at load). */
     private ImageInput imageInput(List<ImageData> images) {
         VisionEncoder enc = Objects.requireNonNull(model.visionEncoder(), "vision encoder");

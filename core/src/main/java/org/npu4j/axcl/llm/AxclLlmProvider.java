@@ -29,6 +29,8 @@ public final class AxclLlmProvider implements LanguageModelProvider {
     private static final Logger LOG = LoggerFactory.getLogger(AxclLlmProvider.class);
     /** The neutral option of {@link LoadOptions}: answers run to their token limit. */
     static final String IGNORE_EOS = "ignore_eos";
+    /** The neutral option of {@link LoadOptions}: requests per batch (not supported here). */
+    static final String BATCH = "batch";
     static final String KV = "axcl.kv";
     static final String DEVICE = "axcl.device";
     static final String TOKENIZER = "axcl.tokenizer";
@@ -88,6 +90,11 @@ public final class AxclLlmProvider implements LanguageModelProvider {
             rt = AxclRuntime.Options.defaults().withLibrary(options.library());
         } else {
             rt = options.emulator() ? AxclRuntime.Options.emulator() : AxclRuntime.Options.defaults();
+        }
+        String batch = options.option(BATCH);
+        if (batch != null && !"1".equals(batch.strip())) {
+            LOG.info("{}: batch={} ignored: the AXCL runner runs one request at a time (no Capability.BATCH)", path,
+                    batch);
         }
         AxLlmModel.Options o = new AxLlmModel.Options(options.name(), options.maxNewTokens(), kv, device,
                 "true".equals(options.option(IGNORE_EOS)));
