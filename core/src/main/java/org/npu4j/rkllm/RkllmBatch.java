@@ -140,7 +140,7 @@ final class RkllmBatch {
         final int real;
         final RkllmModel.CancelToken token = new RkllmModel.CancelToken();
         final AtomicBoolean aborted = new AtomicBoolean();
-        final @Nullable RkllmConversation.BatchKey key;
+        final RkllmConversation.BatchKey key;
         volatile long startNanos;
         // Callback thread only: which slots got a token in the current callback.
         private int lastIndex = -1;
@@ -355,30 +355,34 @@ final class RkllmBatch {
                 return;
             }
             if (nIds >= limit) {
-                if (stops != null) {
-                    stops.flush();
-                }
                 state.finish(this, End.LENGTH, null);
             }
         }
 
         @Override
         public void onFinish(PerfStats perf) {
-            if (entry != null && !done && stops != null) {
-                try {
-                    stops.flush();
-                } catch (Throwable t) {
-                    state.finish(this, End.FAILED, t);
-                }
-            }
+            // the run's FINISH: entries still open are completed when the run call returned (State.endAll)
         }
 
         /** Builds the completion and completes the entry's result; called once (after {@link #claim}). */
         void complete(End end, @Nullable Throwable failure) {
-            done = true;
             if (entry == null) {
+                done = true;
                 return;
             }
+            // A stopped entry is completed on the stopping thread while the runtime's thread may be in its
+            // listener: it gets nothing more, not even onFinish. Otherwise this is the runtime's thread or
+            // the run is over, and held-back text and onFinish are delivered as on a run of its own.
+            boolean quiet = end == End.STOPPED || end == End.FAILED;
+            if (!quiet && stops != null) {
+                try {
+                    stops.flush();
+                } catch (Throwable t) {
+                    failure = t;
+                    quiet = true;
+                }
+            }
+            done = true;
             long now = System.nanoTime();
             String text;
             int[] tokenIds;
@@ -400,9 +404,16 @@ final class RkllmBatch {
             GenerationTimings timings = new GenerationTimings(first > 0 ? first - start : -1, now - start,
                     tokenIds.length, tokenIds.length >= 2 && last > first ? (tokenIds.length - 1) * 1e9 / (last - first) : 0,
                     percentile(g, 50), percentile(g, 99), g.length > 0 ? g[g.length - 1] : 0);
-            Outcome outcome = end == End.STOPPED || end == End.FAILED || end == End.RUN_ABORTED ? Outcome.ABORTED
+            Outcome outcome = quiet || end == End.RUN_ABORTED ? Outcome.ABORTED
                     : Outcome.FINISHED;
             completion = Completion.of(outcome, end == End.LENGTH, text, tokenIds, prompt, 0, perf, timings);
+            if (!quiet) {
+                try {
+                    entry.listener().onFinish(perf);
+                } catch (Throwable t) {
+                    failure = t;
+                }
+            }
             if (failure != null) {
                 entry.result().completeExceptionally(failure);
             } else {

@@ -81,8 +81,18 @@ final class Generation {
                 }
             };
         }
-        CompletableFuture<Completion> f = model.generateAsync(request, listener);
         Completion c;
+        BatchScheduler batches = served.scheduler();
+        if (batches != null) {
+            try {
+                c = batches.run(request, listener);
+            } catch (InterruptedException | ClientGone e) {
+                served.aborted.increment();
+                throw e;
+            }
+            return account(served, c);
+        }
+        CompletableFuture<Completion> f = model.generateAsync(request, listener);
         try {
             c = f.get();
         } catch (InterruptedException e) {
@@ -103,6 +113,10 @@ final class Generation {
             }
             throw new IllegalStateException(cause);
         }
+        return account(served, c);
+    }
+
+    private static Completion account(ServedModel served, Completion c) {
         served.generatedTokens.add(c.tokenCount());
         if (c.timings().durationNanos() > 0) {
             served.decodeNanos.addAndGet(c.timings().durationNanos() - Math.max(0, c.timings().ttftNanos()));

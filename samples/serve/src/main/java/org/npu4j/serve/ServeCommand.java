@@ -1,6 +1,7 @@
 package org.npu4j.serve;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -51,6 +52,16 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Requests that may wait per model behind the running one (429 beyond). Default: ${DEFAULT-VALUE}")
     int queue;
 
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "1",
+            description = "Run up to N concurrent requests per model as one batch (RKLLM >= 1.2.1: the model is loaded"
+                    + " with n_batch N; models that cannot batch, e.g. AXCL, serve one at a time). No conversation KV"
+                    + " reuse in batches. Default: ${DEFAULT-VALUE}")
+    int batch;
+
+    @Option(names = "--batch-window", paramLabel = "MS", defaultValue = "" + BatchScheduler.DEFAULT_WINDOW_MS,
+            description = "How long a batch that is not full waits for more requests, from its first. Default: ${DEFAULT-VALUE}")
+    int batchWindow;
+
     @Option(names = "--context", paramLabel = "TOKENS", defaultValue = "0",
             description = "Context window per model (0: the backend's default).")
     int context;
@@ -94,8 +105,14 @@ public final class ServeCommand implements Callable<Integer> {
 
     private int serve(@Nullable TuningSession tuning) throws Exception {
         Map<String, ServedModel> served = new LinkedHashMap<>();
+        if (batch < 1 || batchWindow < 0) {
+            throw new IllegalArgumentException("--batch " + batch + " --batch-window " + batchWindow
+                    + ": expected a batch of at least 1 and a window of at least 0 ms");
+        }
+        Duration window = Duration.ofMillis(batchWindow);
         try {
-            LoadOptions opts = LoadOptions.DEFAULTS.withContextLength(context);
+            LoadOptions base = LoadOptions.DEFAULTS.withContextLength(context);
+            LoadOptions opts = batch > 1 ? base.withOption("batch", Integer.toString(batch)) : base;
             for (String spec : models) {
                 int eq = spec.indexOf('=');
                 if (eq <= 0 || eq == spec.length() - 1) {
@@ -103,13 +120,15 @@ public final class ServeCommand implements Callable<Integer> {
                 }
                 String name = spec.substring(0, eq);
                 Path path = Path.of(spec.substring(eq + 1));
-                add(served, name, new ServedModel(name, () -> LanguageModel.open(path, opts.withName(name)), queue));
+                add(served, name, new ServedModel(name, () -> LanguageModel.open(path, opts.withName(name)), queue,
+                        batch, window));
             }
             for (String spec : emulators) {
                 int eq = spec.indexOf('=');
                 String name = eq > 0 ? spec.substring(0, eq) : spec;
                 String profile = eq > 0 ? spec.substring(eq + 1) : spec;
-                add(served, name, new ServedModel(name, () -> LanguageModel.openEmulator(profile, opts.withName(name)), queue));
+                add(served, name, new ServedModel(name, () -> LanguageModel.openEmulator(profile, opts.withName(name)),
+                        queue, batch, window));
             }
         } catch (RuntimeException e) {
             served.values().forEach(ServedModel::close);
@@ -124,7 +143,9 @@ public final class ServeCommand implements Callable<Integer> {
         System.out.println("npu4j serve: listening on " + server.baseUrl() + (apiKey != null ? " (API key required)" : ""));
         for (ServedModel m : served.values()) {
             ModelInfo info = m.info();
-            System.out.println("  " + m.name() + ": " + info.description() + (info.emulator() ? " [emulator]" : ""));
+            System.out.println("  " + m.name() + ": " + info.description() + (info.emulator() ? " [emulator]" : "")
+                    + (m.scheduler() != null ? " [batches of " + m.scheduler().maxBatch() + ", window " + batchWindow
+                            + " ms]" : ""));
         }
         if (tuning != null) {
             System.out.println("  host tuning: " + (tuning.applied() ? tuning.changes().size() + " changes applied,"

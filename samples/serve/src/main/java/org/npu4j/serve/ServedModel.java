@@ -8,24 +8,31 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
+import org.npu4j.llm.BatchingLanguageModel;
+import org.npu4j.llm.Capability;
 import org.npu4j.llm.LanguageModel;
 import org.npu4j.llm.ModelInfo;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One model the server offers under a name: loaded at start, unloaded by an Ollama {@code keep_alive}
  * of 0 and loaded again by the next request, with its admission limit and counters.
  *
  * <h2>Admission</h2>
- * The model runs one generation at a time ({@link LanguageModel}); up to {@code queueDepth} more
- * requests wait in its arrival-order queue. A request beyond that is refused at once with 429 and
+ * The model runs one generation at a time ({@link LanguageModel}), or one batch of up to N requests
+ * ({@link BatchScheduler}); up to {@code queueDepth} more requests wait in its arrival-order queue. A request beyond that is refused at once with 429 and
  * {@code Retry-After} instead of waiting without bound.
  *
  * <p>Thread-safe.
  */
 final class ServedModel implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ServedModel.class);
     private final String name;
     private final Supplier<LanguageModel> loader;
     private final int queueDepth;
+    /** Runs requests in batches ({@code --batch N}), or null: one at a time. */
+    private final @Nullable BatchScheduler scheduler;
     private final AtomicInteger admitted = new AtomicInteger();
     private @Nullable LanguageModel model;
     private ModelInfo info;
@@ -42,6 +49,17 @@ final class ServedModel implements AutoCloseable {
      * @param queueDepth requests that may wait behind the running one, {@code >= 0}
      */
     ServedModel(String name, Supplier<LanguageModel> loader, int queueDepth) {
+        this(name, loader, queueDepth, 1, Duration.ZERO);
+    }
+
+    /**
+     * A model served in batches of up to {@code batch} requests ({@link BatchScheduler}) when it was
+     * loaded for them ({@link Capability#BATCH}; the loader passes the option {@code batch=N}); otherwise,
+     * or with {@code batch} 1, one request at a time.
+     *
+     * @param gatherWindow how long a batch that is not full waits for more requests
+     */
+    ServedModel(String name, Supplier<LanguageModel> loader, int queueDepth, int batch, Duration gatherWindow) {
         this.name = Objects.requireNonNull(name);
         this.loader = Objects.requireNonNull(loader);
         if (queueDepth < 0) {
@@ -50,6 +68,23 @@ final class ServedModel implements AutoCloseable {
         this.queueDepth = queueDepth;
         this.model = loader.get();
         this.info = model.info();
+        int n = batch > 1 && model instanceof BatchingLanguageModel b && info.capabilities().contains(Capability.BATCH)
+                ? Math.min(batch, b.maxBatch()) : 1;
+        if (batch > 1 && n < 2) {
+            LOG.warn("{}: --batch {} ignored: the model does not run batches (no Capability.BATCH: an AXCL model, or"
+                    + " RKLLM before 1.2.1); serving one request at a time", name, batch);
+        }
+        this.scheduler = n > 1 ? new BatchScheduler(this, n, gatherWindow) : null;
+    }
+
+    /** The batch scheduler, or null when the model serves one request at a time. */
+    @Nullable BatchScheduler scheduler() {
+        return scheduler;
+    }
+
+    /** Requests that run at once: the batch size, or 1. */
+    int runningPlaces() {
+        return scheduler != null ? scheduler.maxBatch() : 1;
     }
 
     String name() {
@@ -91,7 +126,7 @@ final class ServedModel implements AutoCloseable {
 
     /** Requests waiting behind the running one. */
     int queued() {
-        return Math.max(0, admitted.get() - 1);
+        return Math.max(0, admitted.get() - runningPlaces());
     }
 
     /**
@@ -103,7 +138,7 @@ final class ServedModel implements AutoCloseable {
         requests.increment();
         while (true) {
             int n = admitted.get();
-            if (n > queueDepth) {
+            if (n >= queueDepth + runningPlaces()) {
                 refused.increment();
                 throw new ApiError(429, "rate_limit_exceeded", null, "queue_full", "model " + name + " is busy: "
                         + n + " requests running or queued (queue depth " + queueDepth + "); retry later", 1);
@@ -137,10 +172,18 @@ final class ServedModel implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        if (model != null) {
-            model.close();
-            model = null;
+    public void close() {
+        if (scheduler != null) {
+            scheduler.close();
+        }
+        synchronized (this) {
+            if (model != null) {
+                model.close();
+                model = null;
+            }
+        }
+        if (scheduler != null) {
+            scheduler.awaitWorker();
         }
     }
 
