@@ -138,7 +138,7 @@ final class RkllmBatch {
     private final class State implements RunHooks {
         final Slot[] slots;
         final int real;
-        final RkllmModel.CancelToken token = new RkllmModel.CancelToken();
+        final CancelToken token = new CancelToken();
         final AtomicBoolean aborted = new AtomicBoolean();
         final RkllmConversation.BatchKey key;
         volatile long startNanos;

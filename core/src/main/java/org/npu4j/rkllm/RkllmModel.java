@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
+import org.npu4j.llm.BatchEntry;
+import org.npu4j.llm.BatchingLanguageModel;
 import org.npu4j.llm.Capability;
 import org.npu4j.llm.ChatSession;
 import org.npu4j.llm.Completion;
@@ -90,7 +92,7 @@ import org.slf4j.LoggerFactory;
  * {@link Stage#GENERATION} (the whole run); the result carries npu4j's {@link GenerationTimings}
  * beside the runtime's {@link PerfStats}; one JFR {@link GenerationEvent} is committed per run.
  */
-public final class RkllmModel implements LanguageModel {
+public final class RkllmModel implements BatchingLanguageModel {
     private static final Logger LOG = LoggerFactory.getLogger(RkllmModel.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final AtomicInteger THREADS = new AtomicInteger();
@@ -105,6 +107,7 @@ public final class RkllmModel implements LanguageModel {
     private final MemorySegment handle;
     private final LatencyRecorder metrics;
     private final RkllmConversation conversation = new RkllmConversation(this);
+    private final RkllmBatch batch = new RkllmBatch(this, conversation);
     private final Run.Entry[] entries;
     private final RkllmInputs inputs;
     private final RunCompletion completion;
@@ -277,6 +280,12 @@ public final class RkllmModel implements LanguageModel {
                     + ": use generateBatch");
         }
         return subscriber -> TokenPublisher.subscribe(this, request, subscriber);
+    }
+
+    /** A batched run on the calling thread with a cancel token (for {@link RkllmBatch}). */
+    List<GenerationResult> generateBatch(GenerationRequest request, List<? extends GenerationListener> listeners,
+            CancelToken token) {
+        return execute(request, List.copyOf(listeners), token);
     }
 
     /** Runs on the calling thread with a cancel token (for {@link TokenPublisher}). */
@@ -623,26 +632,104 @@ public final class RkllmModel implements LanguageModel {
     @Override
     public Completion generate(LlmRequest request, TokenListener listener) {
         checkOpen();
+        if (params.nBatch > 1) {
+            BatchEntry e = new BatchEntry(request, listener);
+            Completion c = batch.run(List.of(e)).get(0);
+            Throwable failure = e.failure();
+            if (failure != null) {
+                throw RunCompletion.rethrow(failure);
+            }
+            return c;
+        }
         return conversation.generate(request, listener);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On a model loaded with {@code nBatch} N &gt; 1 the request runs as a batch of one (padded).
+     */
     @Override
     public CompletableFuture<Completion> generateAsync(LlmRequest request, TokenListener listener) {
         checkOpen();
+        if (params.nBatch > 1) {
+            BatchEntry e = new BatchEntry(request, listener);
+            CompletableFuture<Completion> out = new CompletableFuture<>() {
+                @Override
+                public boolean cancel(boolean mayInterruptIfRunning) {
+                    e.stop();
+                    return super.cancel(mayInterruptIfRunning);
+                }
+            };
+            e.result().whenComplete((c, t) -> {
+                if (t != null) {
+                    out.completeExceptionally(t);
+                } else {
+                    out.complete(c);
+                }
+            });
+            Thread.ofVirtual().name("npu4j-rkllm-" + THREADS.incrementAndGet()).start(() -> {
+                try {
+                    batch.run(List.of(e));
+                } catch (Throwable t) {
+                    out.completeExceptionally(t);
+                }
+            });
+            return out;
+        }
         return conversation.generateAsync(request, listener);
+    }
+
+    /** {@code nBatch} N of {@link RkllmModelBuilder#nBatch} (the load option {@code batch=N}). */
+    @Override
+    public int maxBatch() {
+        return params.nBatch;
+    }
+
+    /** The same system prompt, function declarations, thinking switch and (ABI 1.3) sampling; no images. */
+    @Override
+    public boolean batchable(LlmRequest a, LlmRequest b) {
+        return batch.batchable(a, b);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>On RKLLM: one {@code rkllm_run} with {@code nBatch} inputs (fewer entries are padded with filler
+     * prompts whose output is dropped), {@code keep_history = 0}; see {@link RkllmBatch} for per-entry
+     * limits, stops and usage.
+     */
+    @Override
+    public List<Completion> generateBatch(List<BatchEntry> entries) {
+        checkOpen();
+        if (params.nBatch < 2) {
+            throw new IllegalStateException(name + " was loaded with nBatch 1: open it with the option batch=N"
+                    + " (RkllmModelBuilder.nBatch) to run batches");
+        }
+        return batch.run(List.copyOf(entries));
     }
 
     /** {@inheritDoc} @throws IllegalStateException if the model is closed */
     @Override
     public ChatSession chat() {
         checkOpen();
-        return LanguageModel.super.chat();
+        return BatchingLanguageModel.super.chat();
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalStateException on a model loaded with {@code nBatch} &gt; 1 (use {@link #generate},
+     *                               {@link #generateAsync} or {@link #generateBatch} with a listener)
+     */
     @Override
     public Flow.Publisher<Token> stream(LlmRequest request) {
         Objects.requireNonNull(request, "request");
         checkOpen();
+        if (params.nBatch > 1) {
+            throw new IllegalStateException(name + " was loaded with nBatch " + params.nBatch + ": stream its"
+                    + " tokens with a listener (generate, generateAsync, generateBatch)");
+        }
         return conversation.stream(request);
     }
 
@@ -651,7 +738,8 @@ public final class RkllmModel implements LanguageModel {
      *
      * <p>Capabilities: tools, thinking and KV reuse (the runtime renders the template; function calling
      * needs a model whose template supports it); no seed (RKLLM takes none); images when the model was
-     * loaded with a {@link RkllmModelBuilder#vision vision encoder}.
+     * loaded with a {@link RkllmModelBuilder#vision vision encoder}. Loaded with {@code nBatch} &gt; 1: tools,
+     * thinking and {@link Capability#BATCH}, without KV reuse and images.
      */
     @Override
     public ModelInfo info() {
@@ -664,9 +752,14 @@ public final class RkllmModel implements LanguageModel {
     }
 
     private EnumSet<Capability> capabilities() {
-        EnumSet<Capability> c = EnumSet.of(Capability.TOOLS, Capability.THINKING, Capability.KV_REUSE);
-        if (vision != null) {
-            c.add(Capability.IMAGES);
+        EnumSet<Capability> c = EnumSet.of(Capability.TOOLS, Capability.THINKING);
+        if (params.nBatch > 1) {
+            c.add(Capability.BATCH); // batches run without KV reuse and take no images (RkllmBatch)
+        } else {
+            c.add(Capability.KV_REUSE);
+            if (vision != null) {
+                c.add(Capability.IMAGES);
+            }
         }
         if (Boolean.TRUE.equals(params.ignoreEosToken)) {
             c.add(Capability.IGNORE_EOS);

@@ -149,7 +149,8 @@ final class RunCompletion {
         return results;
     }
 
-    private static RuntimeException rethrow(Throwable t) {
+    /** Throws {@code t} (a listener's failure) to the caller of a run, marked with where it was rethrown. */
+    static RuntimeException rethrow(Throwable t) {
         if (t instanceof RuntimeException r) {
             r.addSuppressed(new NpuStackMarker());
             throw r;
