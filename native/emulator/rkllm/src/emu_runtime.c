@@ -1224,7 +1224,8 @@ static uint64_t slot_seed(const emu_handle *h, const emu_job *j, const emu_reque
         x = emu_hash_u64(x, j->lora_digest);
         x = hash_float(x, j->lora_scale);
     }
-    return emu_hash_u64(x, h->cross_digest);
+    x = emu_hash_u64(x, h->cross_digest);
+    return emu_hash_u64(x, 0); /* (was the batch index: 0 keeps every single-entry answer as it was) */
 }
 
 static int common_prefix(const int32_t *a, int na, const int32_t *b, int nb)
