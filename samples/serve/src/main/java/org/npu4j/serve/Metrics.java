@@ -70,7 +70,20 @@ final class Metrics {
         for (ServedModel m : server.models()) {
             sample(sb, "npu4j_generation_aborted_total", m, m.aborted.sum());
         }
-        header(sb, "npu4j_queue_depth", "gauge", "requests waiting behind the running one");
+        header(sb, "npu4j_batches_total", "counter", "batches run (--batch N; mean batch size ="
+                + " npu4j_batch_entries_total / npu4j_batches_total)");
+        for (ServedModel m : server.models()) {
+            if (m.scheduler() != null) {
+                sample(sb, "npu4j_batches_total", m, m.scheduler().batches.sum());
+            }
+        }
+        header(sb, "npu4j_batch_entries_total", "counter", "requests run in batches");
+        for (ServedModel m : server.models()) {
+            if (m.scheduler() != null) {
+                sample(sb, "npu4j_batch_entries_total", m, m.scheduler().entries.sum());
+            }
+        }
+        header(sb, "npu4j_queue_depth", "gauge", "requests waiting behind the running one(s)");
         for (ServedModel m : server.models()) {
             sample(sb, "npu4j_queue_depth", m, m.queued());
         }

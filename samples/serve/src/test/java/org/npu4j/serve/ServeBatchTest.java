@@ -1,6 +1,7 @@
 package org.npu4j.serve;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -160,6 +161,10 @@ class ServeBatchTest {
             alone.forEach(a -> assertTrue(a.length() > 40, "a real answer: " + a));
             assertEquals(alone, got, "each client got the answer a serial server gives it");
             assertEquals(0, m.inFlight());
+            String metrics = http.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(metrics.contains("npu4j_batches_total{model=\"qwen3-emu\",emulator=\"true\"} 1\n"), metrics);
+            assertTrue(metrics.contains("npu4j_batch_entries_total{model=\"qwen3-emu\",emulator=\"true\"} 4\n"), metrics);
         }
         assertEquals(0, Emulator.liveAllocations("npu4j_emulator_live_allocations"), "no emulator allocation left");
     }
@@ -185,6 +190,17 @@ class ServeBatchTest {
             assertEquals(runs + 1, Emulator.counter(RUNS), "the others went on in the same run");
         }
         assertEquals(0, Emulator.liveAllocations("npu4j_emulator_live_allocations"), "no emulator allocation left");
+    }
+
+    @Test
+    void aModelThatCannotBatchServesOneRequestAtATime() {
+        // the AXCL runner has no batches: batch=4 is ignored (info log), --batch 4 falls back to serial serving
+        try (ServedModel m = new ServedModel("ax", () -> LanguageModel.openEmulator("ax650n-tiny",
+                LoadOptions.DEFAULTS.withOption("batch", "4")), 2, 4, Duration.ofMillis(20))) {
+            assertNull(m.scheduler());
+            assertEquals(1, m.runningPlaces());
+            assertFalse(m.info().capabilities().contains(Capability.BATCH));
+        }
     }
 
     @Test
