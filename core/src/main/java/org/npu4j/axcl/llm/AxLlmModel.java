@@ -75,7 +75,10 @@ import org.npu4j.metrics.Stage;
  * images' pixels as well as the token ids: a conversation that shows another image at a placeholder is
  * another conversation from there on, and an image the cache already holds is not encoded again. A
  * package without an encoder refuses messages with images ({@link IllegalArgumentException}), and so
- * does a text that holds placeholder tokens of its own; both before anything runs.
+ * does a text that holds placeholder tokens of its own; both before anything runs. Qwen-VL packages
+ * whose layers take three rows of positions get mRoPE ids (temporal, height, width of each image token
+ * on the encoder's token grid; text after an image continues from its largest id: {@link MropePositions}),
+ * and Qwen3-VL encoders' deepstack outputs are added after the first layers ({@link AxLlmEngine}).
  *
  * <h2>Threading</h2>
  * Thread-safe. Every AXCL call runs on the model's own platform thread ({@code npu4j-axcl-llm}), which
@@ -181,7 +184,9 @@ public final class AxLlmModel implements LanguageModel {
                         + engine.chunk + ", prefill history " + caps + ", KV " + o.kvStrategy() + ", chat template "
                         + (chatTemplate != null ? "tokenizer_config.json" : "ChatML")
                         + (vision == null ? "" : ", vision encoder " + vision.width() + "x" + vision.height() + " -> "
-                                + vision.tokens() + " x " + vision.embedSize()));
+                                + vision.tokens() + " x " + vision.embedSize()
+                                + (vision.deepstack() > 0 ? " + " + vision.deepstack() + " deepstack" : ""))
+                        + (engine.mrope ? ", mRoPE positions" : ""));
     }
 
     /**
@@ -214,7 +219,10 @@ public final class AxLlmModel implements LanguageModel {
                         + " tokens, more than tokens_embed_num " + pkg.vocab());
             }
             if (pkg.vision() != null) {
-                vis = new AxVisionEncoder(dev, pkg.vision(), pkg.hidden());
+                vis = new AxVisionEncoder(dev, pkg.vision(), pkg.hidden(), eng.layerCount);
+                if (eng.mrope) {
+                    vis.checkGrid();
+                }
             }
             return new AxLlmModel(pkg, rt, tok, template, eng, vis, options, options.name() != null ? options.name()
                     : pkg.modelName());
@@ -733,6 +741,14 @@ public final class AxLlmModel implements LanguageModel {
         }
         long t0 = System.nanoTime();
         MemorySegment rows = arena.allocate(Math.max(1, needed) * vision.rowBytes(), 2);
+        MemorySegment[] deep = new MemorySegment[vision.deepstack()];
+        for (int k = 0; k < deep.length; k++) {
+            deep[k] = arena.allocate(Math.max(1, needed) * vision.rowBytes(), 2);
+        }
+        List<MropePositions.Span> spans = new ArrayList<>(starts.length);
+        for (int start : starts) {
+            spans.add(new MropePositions.Span(start, vision.gridRows(), vision.gridCols()));
+        }
         int[] rowOf = new int[to];
         Arrays.fill(rowOf, -1);
         int n = 0;
@@ -743,7 +759,7 @@ public final class AxLlmModel implements LanguageModel {
             if (stopped.getAsBoolean()) {
                 break;
             }
-            vision.encode(images.get(k), rows, n * vision.rowBytes());
+            vision.encode(images.get(k), rows, n * vision.rowBytes(), deep);
             for (int j = 0; j < t; j++) {
                 rowOf[starts[k] + j] = n * t + j;
             }
@@ -752,7 +768,17 @@ public final class AxLlmModel implements LanguageModel {
         if (n > 0) {
             latency.record(Stage.PREPROCESS, System.nanoTime() - t0);
         }
-        return new AxLlmEngine.Rows(rows, rowOf);
+        return new AxLlmEngine.Rows(rows, rowOf, deep, spans);
+    }
+
+    /**
+     * The image rows of a prompt's ids with every image encoded, as a request's prefill takes them (for
+     * tests that drive the engine). Call with no request running.
+     *
+     * @throws IllegalArgumentException if the placeholders do not match the images
+     */
+    AxLlmEngine.Rows imageRows(int[] ids, List<ImageData> images, Arena arena) {
+        return encodeImages(images, placeholders(ids, images.size()), 0, ids.length, arena, () -> false);
     }
 
     /** Token ids of the placeholder tokens, which must be single added tokens of the tokenizer. */
