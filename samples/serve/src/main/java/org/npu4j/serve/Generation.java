@@ -14,7 +14,9 @@ import org.npu4j.llm.TokenListener;
 /**
  * Runs one request on a served model, streaming its parts to a protocol's writer.
  *
- * <p>The writer is called on the backend's thread, per token; when it fails with an {@link IOException}
+ * <p>Requests take turns on the model in arrival order ({@link ServedModel#awaitTurn}); one whose
+ * client went away while it waited is dropped before its run starts. The writer is called on the
+ * backend's thread, per token; when it fails with an {@link IOException}
  * (the client went away) the listener throws {@link ClientGone}, which stops the run at that token, and
  * the handler thread's wait on the future ends. An interrupted handler cancels the future (which stops
  * the run too).
@@ -27,6 +29,13 @@ final class Generation {
         void reasoning(String text) throws IOException;
 
         void toolCall(int index, org.npu4j.llm.ToolCall call) throws IOException;
+
+        /**
+         * Sends the client something it ignores, to find out whether it is still there while the request
+         * waits for its turn (an SSE comment); the default sends nothing (NDJSON and JSON answers have no
+         * such form, so a client of theirs that went away is noticed at the first token written).
+         */
+        default void probe() throws IOException {}
     }
 
     private Generation() {}
@@ -40,7 +49,13 @@ final class Generation {
      */
     static Completion run(ServedModel served, LlmRequest request, @org.jspecify.annotations.Nullable Writer writer)
             throws InterruptedException {
-        LanguageModel model = served.model();
+        try (ServedModel.Turn turn = served.awaitTurn(writer == null ? null : writer::probe)) {
+            return run(served, served.model(), request, writer);
+        }
+    }
+
+    private static Completion run(ServedModel served, LanguageModel model, LlmRequest request,
+            @org.jspecify.annotations.Nullable Writer writer) throws InterruptedException {
         TokenListener listener = TokenListener.NONE;
         AnswerSplitter[] splitter = new AnswerSplitter[1];
         if (writer != null) {

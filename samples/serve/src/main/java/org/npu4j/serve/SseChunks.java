@@ -1,0 +1,149 @@
+package org.npu4j.serve;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.OutputStream;
+
+/**
+ * One OpenAI SSE stream's events ({@code data: <chunk JSON>\n\n}), each flushed as its own HTTP chunk.
+ *
+ * <p>All output goes through one Jackson {@link JsonGenerator} over the response stream, kept for the
+ * whole stream: a content or reasoning delta (the per-token event) is written field by field, without
+ * building a tree; other events are trees ({@link #send}). The chunk's fields and their order are those
+ * of OpenAI's {@code chat.completion.chunk} / {@code text_completion}: {@code id, object, created, model,
+ * choices[{index, delta{...} or text, logprobs, finish_reason}]} and {@code usage: null} when the request
+ * asked for the usage chunk. {@link #probe} writes an SSE comment, which clients ignore.
+ *
+ * <p>Not thread-safe: one writer at a time (the handler thread, then the backend's thread per token,
+ * then the handler thread again; the run's future orders them).
+ */
+abstract class SseChunks implements Generation.Writer, AutoCloseable {
+    private final OutputStream out;
+    private final JsonGenerator g;
+    private final String id;
+    private final String object;
+    private final long created;
+    private final String model;
+    private final boolean chat;
+    private final boolean includeUsage;
+
+    /**
+     * @param out          the response body (chunked); closed by {@link #close}
+     * @param created      seconds since the epoch
+     * @param chat         chat deltas ({@code choices[].delta}) rather than text completions ({@code text})
+     * @param includeUsage every chunk carries {@code "usage": null} but the usage chunk
+     */
+    SseChunks(OutputStream out, String id, String object, long created, String model, boolean chat,
+            boolean includeUsage) throws IOException {
+        this.out = out;
+        this.g = Http.JSON.getFactory().createGenerator(out);
+        g.setRootValueSeparator(null);
+        this.id = id;
+        this.object = object;
+        this.created = created;
+        this.model = model;
+        this.chat = chat;
+        this.includeUsage = includeUsage;
+    }
+
+    /** A chunk's envelope as a tree: id, object, created, model. */
+    final ObjectNode chunk() {
+        ObjectNode root = Http.JSON.createObjectNode();
+        root.put("id", id);
+        root.put("object", object);
+        root.put("created", created);
+        root.put("model", model);
+        return root;
+    }
+
+    /** Adds {@code choices[0]} to {@code root}; returns its delta (chat) or the choice itself (text). */
+    final ObjectNode delta(ObjectNode root) {
+        ObjectNode choice = root.putArray("choices").addObject();
+        choice.put("index", 0);
+        ObjectNode d = chat ? choice.putObject("delta") : choice;
+        choice.putNull("logprobs");
+        choice.putNull("finish_reason");
+        return d;
+    }
+
+    /** Sends {@code root} as one event (with {@code "usage": null} if the stream has a usage chunk). */
+    final void send(ObjectNode root) throws IOException {
+        if (includeUsage && !root.has("usage")) {
+            root.putNull("usage");
+        }
+        g.writeRaw("data: ");
+        root.serialize(g, Http.JSON.getSerializerProviderInstance());
+        g.writeRaw("\n\n");
+        g.flush();
+    }
+
+    /** The per-token event: {@code field} (content, text or reasoning_content) set to {@code text}. */
+    private void piece(String field, String text) throws IOException {
+        g.writeRaw("data: ");
+        g.writeStartObject();
+        g.writeStringField("id", id);
+        g.writeStringField("object", object);
+        g.writeNumberField("created", created);
+        g.writeStringField("model", model);
+        g.writeArrayFieldStart("choices");
+        g.writeStartObject();
+        g.writeNumberField("index", 0);
+        if (chat) {
+            g.writeObjectFieldStart("delta");
+            g.writeStringField(field, text);
+            g.writeEndObject();
+        } else {
+            g.writeStringField(field, text);
+        }
+        g.writeNullField("logprobs");
+        g.writeNullField("finish_reason");
+        g.writeEndObject();
+        g.writeEndArray();
+        if (includeUsage) {
+            g.writeNullField("usage");
+        }
+        g.writeEndObject();
+        g.writeRaw("\n\n");
+        g.flush();
+    }
+
+    @Override
+    public final void content(String text) throws IOException {
+        piece(chat ? "content" : "text", text);
+    }
+
+    @Override
+    public final void reasoning(String text) throws IOException {
+        if (chat) {
+            piece("reasoning_content", text);
+        }
+    }
+
+    /** An SSE comment line: ignored by clients; a failed write means the client is gone. */
+    @Override
+    public final void probe() throws IOException {
+        g.writeRaw(": waiting\n\n");
+        g.flush();
+    }
+
+    /** {@code data: [DONE]}. */
+    final void done() throws IOException {
+        g.writeRaw("data: [DONE]\n\n");
+        g.flush();
+    }
+
+    /** Ends the response (the last chunk); a client already gone is ignored. */
+    @Override
+    public final void close() {
+        try {
+            g.close();
+        } catch (IOException e) {
+            try {
+                out.close(); // the generator did not get to it
+            } catch (IOException ignored) {
+                // the client is gone
+            }
+        }
+    }
+}
