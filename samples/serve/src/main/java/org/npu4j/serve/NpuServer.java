@@ -116,8 +116,14 @@ public final class NpuServer implements AutoCloseable {
     public static NpuServer start(Config config, Map<String, ServedModel> models) throws IOException {
         System.setProperty("sun.net.httpserver.nodelay", "true");
         NpuServer s = new NpuServer(config, new LinkedHashMap<>(models));
+        // Jackson's first use loads and links some hundred classes (~0.1 s on an idle core, far more on a busy
+        // one); every answer needs it, so it is done before the models' loads start and compete for the CPU
+        Http.JSON.writeValueAsBytes(Http.JSON.createObjectNode().put("warm", true).putArray("up").addObject());
         s.http.start();
         LOG.info("listening on {}", s.address());
+        for (ServedModel m : s.models.values()) {
+            m.startLoading();
+        }
         return s;
     }
 

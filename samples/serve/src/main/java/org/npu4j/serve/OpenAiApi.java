@@ -163,10 +163,9 @@ final class OpenAiApi {
     /** SSE: one id, the role delta first, a delta per piece, the finish chunk, the usage chunk if asked, [DONE]. */
     private void stream(HttpExchange ex, Parsed p, boolean chat) throws IOException, InterruptedException {
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID();
-        ex.getResponseHeaders().set("Content-Type", "text/event-stream");
-        ex.getResponseHeaders().set("Cache-Control", "no-cache");
-        ex.sendResponseHeaders(200, 0);
-        SseChunks sse = new SseChunks(ex.getResponseBody(), id, chat ? "chat.completion.chunk" : "text_completion",
+        // Nothing is written before the run is handed to the model: the headers and the role delta go out with
+        // the first token (or the first probe while the request waits), in one write (SseChunks.open)
+        SseChunks sse = new SseChunks(ex, id, chat ? "chat.completion.chunk" : "text_completion",
                 System.currentTimeMillis() / 1000, p.model.name(), chat, p.includeUsage) {
             @Override
             public void toolCall(int index, ToolCall call) throws IOException {
@@ -182,17 +181,13 @@ final class OpenAiApi {
             }
         };
         try (sse) {
-            if (chat) {
-                ObjectNode first = sse.chunk();
-                ObjectNode d = sse.delta(first);
-                d.put("role", "assistant");
-                d.put("content", "");
-                sse.send(first);
-            }
             Completion c;
             try {
                 c = Generation.run(p.model, p.request, sse);
             } catch (IllegalArgumentException | ApiError e) {
+                if (e instanceof ApiError a && !sse.opened()) {
+                    throw a; // nothing sent yet (e.g. the model failed to load): a real error status
+                }
                 ObjectNode err = Http.JSON.createObjectNode();
                 ObjectNode eo = err.putObject("error");
                 eo.put("message", e.getMessage());

@@ -68,6 +68,11 @@ public final class ServeCommand implements Callable<Integer> {
                     + " only inline images (data: URLs, Ollama base64) are taken; remote URLs are never fetched.")
     @Nullable Path imageDir;
 
+    @Option(names = "--aot-training", hidden = true,
+            description = "The build's AOT training run: once the models are loaded, send every route one request"
+                    + " over loopback (TrainingRun) and stop.")
+    boolean aotTraining;
+
     @Option(names = "--host-root", paramLabel = "DIR", hidden = true,
             description = "Root of the host files --tune reads and writes (default /; tests give a fixture tree).")
     @Nullable Path hostRoot;
@@ -95,8 +100,8 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     private int serve(@Nullable TuningSession tuning) throws Exception {
-        // The server listens first and the models load in the background (ServedModel): /v1/models answers at
-        // once, /health says "loading", and requests wait for their model; a failed load stops the server.
+        // The server listens first and the models load in the background once it does (ServedModel): /v1/models
+        // answers at once, /health says "loading", and requests wait for their model; a failed load stops the server.
         Map<String, ServedModel> served = new LinkedHashMap<>();
         try {
             LoadOptions opts = LoadOptions.DEFAULTS.withContextLength(context);
@@ -107,13 +112,14 @@ public final class ServeCommand implements Callable<Integer> {
                 }
                 String name = unique(served, spec.substring(0, eq));
                 Path path = Path.of(spec.substring(eq + 1));
-                served.put(name, new ServedModel(name, () -> LanguageModel.open(path, opts.withName(name)), queue));
+                served.put(name, new ServedModel(name, () -> LanguageModel.open(path, opts.withName(name)), queue, false));
             }
             for (String spec : emulators) {
                 int eq = spec.indexOf('=');
                 String name = unique(served, eq > 0 ? spec.substring(0, eq) : spec);
                 String profile = eq > 0 ? spec.substring(eq + 1) : spec;
-                served.put(name, new ServedModel(name, () -> LanguageModel.openEmulator(profile, opts.withName(name)), queue));
+                served.put(name, new ServedModel(name, () -> LanguageModel.openEmulator(profile, opts.withName(name)), queue,
+                        false));
             }
         } catch (RuntimeException e) {
             served.values().forEach(ServedModel::close);
@@ -157,6 +163,16 @@ public final class ServeCommand implements Callable<Integer> {
         }
         System.out.println("  OpenAI: " + server.baseUrl() + "/v1   Ollama: " + server.baseUrl() + "   Ctrl-C stops");
         System.out.flush();
+        if (aotTraining) {
+            try {
+                TrainingRun.run(server, served.keySet().iterator().next());
+            } finally {
+                Runtime.getRuntime().removeShutdownHook(hook);
+                server.close();
+            }
+            System.out.println("  training requests answered; stopped");
+            return 0;
+        }
         stopped.await();
         return 0;
     }

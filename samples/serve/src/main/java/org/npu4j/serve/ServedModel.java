@@ -67,6 +67,8 @@ final class ServedModel implements AutoCloseable {
     private final CompletableFuture<Void> firstLoad = new CompletableFuture<>();
     private @Nullable RuntimeException loadError;
     private boolean closed;
+    /** Guarded by this. */
+    private boolean loadStarted;
     private volatile Instant loadedAt = Instant.now();
     private volatile long loadNanos = -1;
     private volatile @Nullable Instant expiresAt;
@@ -86,13 +88,29 @@ final class ServedModel implements AutoCloseable {
      * @param queueDepth requests that may wait behind the running one, {@code >= 0}
      */
     ServedModel(String name, Supplier<LanguageModel> loader, int queueDepth) {
+        this(name, loader, queueDepth, true);
+    }
+
+    /**
+     * @param loadNow start the load now; false: at {@link #startLoading} (the server calls it once it
+     *                listens, so that on a small machine the load does not compete with its start-up)
+     */
+    ServedModel(String name, Supplier<LanguageModel> loader, int queueDepth, boolean loadNow) {
         this.name = Objects.requireNonNull(name);
         this.loader = Objects.requireNonNull(loader);
         if (queueDepth < 0) {
             throw new IllegalArgumentException("queue depth " + queueDepth + ": expected >= 0");
         }
         this.queueDepth = queueDepth;
-        synchronized (this) {
+        if (loadNow) {
+            startLoading();
+        }
+    }
+
+    /** Starts the first load if it has not started (idempotent; later loads start on demand). */
+    synchronized void startLoading() {
+        if (!loadStarted && !closed) {
+            loadStarted = true;
             loading = startLoad();
         }
     }
@@ -166,7 +184,7 @@ final class ServedModel implements AutoCloseable {
         if (model != null) {
             return State.READY;
         }
-        if (loading != null) {
+        if (loading != null || !loadStarted) {
             return State.LOADING;
         }
         return loadError != null ? State.FAILED : State.UNLOADED;
@@ -199,7 +217,7 @@ final class ServedModel implements AutoCloseable {
      */
     ModelInfo info() throws InterruptedException {
         synchronized (this) {
-            while (info == null && loading != null && !closed) {
+            while (info == null && (loading != null || !loadStarted) && !closed) {
                 wait();
             }
             if (info != null) {
@@ -243,6 +261,7 @@ final class ServedModel implements AutoCloseable {
                 throw unavailable();
             }
             if (loading == null) {
+                loadStarted = true;
                 loading = startLoad();
             }
             f = loading;
@@ -321,6 +340,9 @@ final class ServedModel implements AutoCloseable {
         CompletableFuture<LanguageModel> f;
         synchronized (this) {
             closed = true;
+            if (!loadStarted) {
+                firstLoad.complete(null); // never loaded: nothing to wait for
+            }
             if (model != null) {
                 model.close();
                 model = null;
