@@ -41,6 +41,19 @@ import org.npu4j.axcl.TensorInfo;
  * Per decoded token: L + 1 executes; H2D of the embedding row, the position and the mask column;
  * 2 L device-to-device copies (COPY) or 2 L host-only binds (BIND); D2H of the logits.
  *
+ * <h2>Qwen-VL positions and deepstack</h2>
+ * Layers whose prefill {@code indices} hold three rows ({@code [3, P]}, or any shape of 3 · P values:
+ * temporal, height and width ids, one row after the other) take Qwen-VL's multimodal RoPE ids
+ * ({@link MropePositions}, computed from the image spans of {@link Rows}); the decode group's
+ * {@code indices} hold one id (or three equal ones), the text position, which after an image is no longer
+ * the cache row (it continues from the largest id so far, as HF's {@code rope_deltas}). Qwen3-VL's
+ * deepstack features ({@link Rows#deep()}) are added to the image tokens' hidden state after layers
+ * 0 .. n − 1 (feature k after layer k, as HF transformers' Qwen3-VL text model does): per prefill chunk
+ * that holds image tokens, one D2H and one H2D of the chunk's hidden state per deepstack layer, the
+ * addition in fp32 on the host, rounded to bf16 (nearest, ties to even). Image tokens that would be
+ * prefilled through the decode group (a history past every prefill group) are refused for such packages
+ * before anything runs: the decode group has one position and no deepstack step.
+ *
  * <p>Not thread-safe: {@link AxLlmModel} calls it under its run lock.
  */
 final class AxLlmEngine implements AutoCloseable {
@@ -79,6 +92,10 @@ final class AxLlmEngine implements AutoCloseable {
     final int chunk;
     /** History capacity of each prefill group, index = group (caps[0] unused). */
     final int[] caps;
+    /** True if the prefill {@code indices} hold three rows of positions (Qwen-VL mRoPE). */
+    final boolean mrope;
+    /** Positions per token in the decode {@code indices}: 1, or 3 (all equal: a text token). */
+    private final int decodeIdxRows;
     private final int groups;
 
     private final AxBinding[][] bind; // [layer][group]
@@ -109,6 +126,11 @@ final class AxLlmEngine implements AutoCloseable {
     private final MemorySegment masked;
     private final long rowBytes;
     private final long kvRow;
+    /**
+     * {@code ropeNext[r]}: the position of a text token at cache row {@code r}, one more than the largest
+     * position of rows {@code [0, r)} ({@code r} itself without images).
+     */
+    private final int[] ropeNext;
 
     /** Tokens in the KV cache (the next token's position). */
     private int pos;
@@ -151,12 +173,27 @@ final class AxLlmEngine implements AutoCloseable {
             TensorInfo pfIdx = l0.shapeGroup(1).inputs().get(in[1][T_INDICES]);
             int[] pfDims = pfIdx.dims();
             long idxRows = pfDims.length == 0 ? 1 : pfIdx.elementCount() / Math.max(1, pfDims[pfDims.length - 1]);
-            if (idxRows != 1) {
+            if (idxRows != 1 && idxRows != 3) {
                 throw new IllegalArgumentException(pkg.layers().get(0) + ": prefill indices " + pfIdx + " hold " + idxRows
-                        + " rows of positions (Qwen-VL's multimodal RoPE: temporal, height and width rows); npu4j"
-                        + " writes one row of positions, so mRoPE packages are not run yet (expected [1, P])");
+                        + " rows of positions: expected [1, P] (one position per token) or [3, P] (Qwen-VL's mRoPE,"
+                        + " multimodal RoPE: temporal, height and width rows)");
             }
-            chunk = (int) pfIdx.elementCount();
+            mrope = idxRows == 3;
+            chunk = (int) (pfIdx.elementCount() / idxRows);
+            TensorInfo decIdx = g0.inputs().get(in[0][T_INDICES]);
+            decodeIdxRows = (int) decIdx.elementCount();
+            if (decodeIdxRows != 1 && !(mrope && decodeIdxRows == 3)) {
+                throw new IllegalArgumentException(pkg.layers().get(0) + ": decode indices " + decIdx + " hold "
+                        + decodeIdxRows + " values: expected 1 (the token's position)" + (mrope ? " or 3" : ""));
+            }
+            for (int g = 1; g < groups; g++) {
+                TensorInfo gi = l0.shapeGroup(g).inputs().get(in[g][T_INDICES]);
+                if (gi.elementCount() != idxRows * chunk) {
+                    throw new IllegalArgumentException(pkg.layers().get(0) + ": prefill group " + g + " indices " + gi
+                            + " hold " + gi.elementCount() + " values, group 1's " + idxRows * chunk
+                            + " (every prefill group has the same chunk)");
+                }
+            }
             caps = new int[groups];
             int maxCols = 0;
             for (int g = 1; g < groups; g++) {
@@ -200,9 +237,9 @@ final class AxLlmEngine implements AutoCloseable {
                 hidDec[i] = buffer(rowBytes, "decode hidden state " + i);
                 hidPf[i] = buffer(chunk * rowBytes, "prefill hidden state " + i);
             }
-            idxDec = buffer(4, "decode indices");
+            idxDec = buffer(4L * decodeIdxRows, "decode indices");
             maskDec = buffer(2L * (contextLength + 1), "decode mask");
-            idxPf = buffer(4L * chunk, "prefill indices");
+            idxPf = buffer(4L * idxRows * chunk, "prefill indices");
             maskPf = buffer(2L * chunk * maxCols, "prefill mask");
             kOut = buffer(chunk * kvRow, "K_cache_out");
             vOut = buffer(chunk * kvRow, "V_cache_out");
@@ -231,8 +268,9 @@ final class AxLlmEngine implements AutoCloseable {
             try (FileChannel ch = FileChannel.open(pkg.embeddings(), StandardOpenOption.READ)) {
                 embeddings = ch.map(FileChannel.MapMode.READ_ONLY, 0, (long) vocab * rowBytes, arena);
             }
-            hostIdx = arena.allocate(4L * chunk, 4);
-            hostIdx4 = hostIdx.asSlice(0, 4);
+            hostIdx = arena.allocate(4L * idxRows * chunk, 4);
+            hostIdx4 = hostIdx.asSlice(0, 4L * decodeIdxRows);
+            ropeNext = new int[contextLength + 1];
             hostMask = arena.allocate(2L * chunk * maxCols, 2);
             hostEmb = arena.allocate(chunk * rowBytes, 2);
             zeros = arena.allocate(2L * (contextLength + 1), 2);
@@ -325,11 +363,24 @@ final class AxLlmEngine implements AutoCloseable {
      * Rows that stand in for the embedding-table rows of some prompt positions: the vision encoder's bf16
      * rows written over the {@code <|image_pad|>} placeholders.
      *
-     * @param rows  bf16 rows of the hidden size, packed
-     * @param rowOf for each prompt position, the row of {@code rows} it takes, or -1 for the table row of
-     *              its token id
+     * @param rows   bf16 rows of the hidden size, packed
+     * @param rowOf  for each prompt position, the row of {@code rows} it takes, or -1 for the table row of
+     *               its token id (positions past its end take table rows)
+     * @param deep   Qwen3-VL deepstack features: {@code deep[k]} holds, row for row like {@code rows}, the
+     *               bf16 values added to the hidden state after layer {@code k}; empty without
+     * @param images every image of the prompt, cached or not, in prompt order: their spans give the mRoPE
+     *               positions (unused by one-row packages)
      */
-    record Rows(MemorySegment rows, int[] rowOf) {}
+    record Rows(MemorySegment rows, int[] rowOf, MemorySegment[] deep, List<MropePositions.Span> images) {
+        /** Rows of a package without mRoPE or deepstack. */
+        Rows(MemorySegment rows, int[] rowOf) {
+            this(rows, rowOf, new MemorySegment[0], List.of());
+        }
+
+        int row(int i) {
+            return i < rowOf.length ? rowOf[i] : -1;
+        }
+    }
 
     /** {@link #prefill(int[], int, int, Rows)} from the embedding table only. */
     void prefill(int[] ids, int from, int to) {
@@ -354,6 +405,27 @@ final class AxLlmEngine implements AutoCloseable {
             throw new IllegalArgumentException("the context is full: " + pos + " cached + " + (to - from)
                     + " new tokens exceed the model's context of " + contextLength + " tokens");
         }
+        if (rows != null && rows.deep().length > layerCount) {
+            throw new IllegalArgumentException(rows.deep().length + " deepstack features for " + layerCount + " layers");
+        }
+        int[][] rope = mrope ? MropePositions.of(to, rows == null ? List.of() : rows.images()) : null;
+        if (rows != null && (mrope || rows.deep().length > 0)) {
+            // image tokens past every prefill group's history would go through the decode group: refuse first
+            int p = pos;
+            for (int i = from; i < to; p += Math.min(chunk, to - i), i += chunk) {
+                if (groupFor(p) < 0) {
+                    for (int j = i; j < to; j++) {
+                        if (rows.row(j) >= 0) {
+                            throw new IllegalArgumentException("image token at cache row " + (p + j - i) + ": rows past"
+                                    + " the largest prefill history (" + caps[largestCap()] + ") go"
+                                    + " through the decode group, which takes one position and no deepstack features;"
+                                    + " expected images within the first " + (largestCap() + chunk) + " tokens");
+                        }
+                    }
+                    break;
+                }
+            }
+        }
         int i = from;
         int steps = 0;
         while (i < to) {
@@ -361,12 +433,13 @@ final class AxLlmEngine implements AutoCloseable {
             int g = groupFor(pos);
             if (g < 0) {
                 for (; i < to; i++, steps++) {
-                    int r = rows == null ? -1 : rows.rowOf()[i];
-                    decodeRow(r < 0 ? embeddings : rows.rows(), r < 0 ? ids[i] * rowBytes : r * rowBytes);
+                    int r = rows == null ? -1 : rows.row(i);
+                    decodeRow(r < 0 ? embeddings : rows.rows(), r < 0 ? ids[i] * rowBytes : r * rowBytes,
+                            rope == null ? pos : rope[0][i]);
                 }
                 return steps;
             }
-            prefillChunk(ids, i, m, g, rows);
+            prefillChunk(ids, i, m, g, rows, rope);
             steps++;
             i += m;
             if (i == to) {
@@ -376,6 +449,17 @@ final class AxLlmEngine implements AutoCloseable {
             }
         }
         return steps;
+    }
+
+    /** The group with the largest history capacity. */
+    private int largestCap() {
+        int best = 1;
+        for (int g = 1; g < groups; g++) {
+            if (caps[g] > caps[best]) {
+                best = g;
+            }
+        }
+        return best;
     }
 
     /** The smallest prefill group whose history capacity holds {@code history}, or -1. */
@@ -389,21 +473,40 @@ final class AxLlmEngine implements AutoCloseable {
         return best;
     }
 
-    private void prefillChunk(int[] ids, int from, int m, int g, @Nullable Rows rows) {
+    private void prefillChunk(int[] ids, int from, int m, int g, @Nullable Rows rows, int @Nullable [][] rope) {
         int h = pos;
         int cap = caps[g];
         int cols = cap + chunk;
         hostEmb.fill((byte) 0);
+        boolean images = false;
         for (int j = 0; j < m; j++) {
-            int r = rows == null ? -1 : rows.rowOf()[from + j];
+            int r = rows == null ? -1 : rows.row(from + j);
             if (r < 0) {
                 MemorySegment.copy(embeddings, ids[from + j] * rowBytes, hostEmb, j * rowBytes, rowBytes);
             } else {
                 MemorySegment.copy(rows.rows(), r * rowBytes, hostEmb, j * rowBytes, rowBytes);
+                images = true;
             }
         }
-        for (int j = 0; j < chunk; j++) {
-            hostIdx.setAtIndex(ValueLayout.JAVA_INT, j, h + j);
+        if (rope == null) {
+            for (int j = 0; j < chunk; j++) {
+                hostIdx.setAtIndex(ValueLayout.JAVA_INT, j, h + j);
+            }
+            for (int j = 0; j < m; j++) {
+                ropeNext[h + j + 1] = h + j + 1;
+            }
+        } else {
+            for (int j = 0; j < chunk; j++) {
+                // padding rows (masked) continue the text positions
+                int pad = rope[0][from + m - 1] + 1 + j - m;
+                for (int row = 0; row < 3; row++) {
+                    hostIdx.setAtIndex(ValueLayout.JAVA_INT, (long) row * chunk + j, j < m ? rope[row][from + j] : pad);
+                }
+            }
+            for (int j = 0; j < m; j++) {
+                int top = Math.max(rope[0][from + j], Math.max(rope[1][from + j], rope[2][from + j]));
+                ropeNext[h + j + 1] = Math.max(ropeNext[h + j], top + 1);
+            }
         }
         for (int r = 0; r < chunk; r++) {
             long base = (long) r * cols;
@@ -415,12 +518,51 @@ final class AxLlmEngine implements AutoCloseable {
         hidPf[0].write(0, hostEmb);
         idxPf.write(0, hostIdx);
         maskPf.write(0, hostMask.asSlice(0, 2L * chunk * cols));
+        int deep = images ? rows.deep().length : 0;
         for (int l = 0; l < layerCount; l++) {
             bind[l][g].execute();
             k[l].copyFrom(h * kvRow, kOut, 0, m * kvRow);
             v[l].copyFrom(h * kvRow, vOut, 0, m * kvRow);
+            if (l < deep) {
+                addDeepstack(hidPf[(l + 1) % 2], rows, rows.deep()[l], from, m);
+            }
         }
         pos = h + m;
+    }
+
+    /**
+     * Adds a deepstack feature to the image tokens of the chunk's hidden state in {@code hid} (the output of
+     * the layer just run): down, bf16 + bf16 in fp32, rounded to nearest even bf16, up.
+     */
+    private void addDeepstack(AxDeviceBuffer hid, Rows rows, MemorySegment feature, int from, int m) {
+        MemorySegment host = hostEmb.asSlice(0, m * rowBytes);
+        hid.read(0, host);
+        for (int j = 0; j < m; j++) {
+            int r = rows.row(from + j);
+            if (r < 0) {
+                continue;
+            }
+            for (int e = 0; e < hidden; e++) {
+                long at = j * rowBytes + 2L * e;
+                float a = bf16(host.get(ValueLayout.JAVA_SHORT_UNALIGNED, at));
+                float b = bf16(feature.get(ValueLayout.JAVA_SHORT_UNALIGNED, r * rowBytes + 2L * e));
+                host.set(ValueLayout.JAVA_SHORT_UNALIGNED, at, toBf16(a + b));
+            }
+        }
+        hid.write(0, host);
+    }
+
+    static float bf16(short bits) {
+        return Float.intBitsToFloat((bits & 0xFFFF) << 16);
+    }
+
+    /** fp32 to bf16, rounded to nearest, ties to even (NaN stays NaN). */
+    static short toBf16(float f) {
+        int x = Float.floatToRawIntBits(f);
+        if (Float.isNaN(f)) {
+            return (short) ((x >>> 16) | 0x40);
+        }
+        return (short) ((x + 0x7FFF + ((x >>> 16) & 1)) >>> 16);
     }
 
     /**
@@ -430,11 +572,18 @@ final class AxLlmEngine implements AutoCloseable {
      * @throws IllegalArgumentException if the context is full
      */
     void decode(int token) {
-        decodeRow(embeddings, token * rowBytes);
+        if (pos >= contextLength) {
+            throw new IllegalArgumentException("the context is full: " + pos + " tokens, the model's context is "
+                    + contextLength);
+        }
+        decodeRow(embeddings, token * rowBytes, ropeNext[pos]);
     }
 
-    /** {@link #decode(int)} of the bf16 row at {@code offset} of {@code src}. */
-    private void decodeRow(MemorySegment src, long offset) {
+    /**
+     * {@link #decode(int)} of the bf16 row at {@code offset} of {@code src} at rotary position
+     * {@code position} (the cache row without mRoPE).
+     */
+    private void decodeRow(MemorySegment src, long offset, int position) {
         if (pos >= contextLength) {
             throw new IllegalArgumentException("the context is full: " + pos + " tokens, the model's context is "
                     + contextLength);
@@ -442,8 +591,11 @@ final class AxLlmEngine implements AutoCloseable {
         int p = pos;
         stageRow(src, offset, hostEmbRow);
         hidDec[0].write(0, hostEmbRow);
-        hostIdx4.set(ValueLayout.JAVA_INT, 0, p);
+        for (int row = 0; row < decodeIdxRows; row++) {
+            hostIdx4.setAtIndex(ValueLayout.JAVA_INT, row, position);
+        }
         idxDec.write(0, hostIdx4);
+        ropeNext[p + 1] = Math.max(ropeNext[p], position + 1);
         if (maskZeroCols == p - 1) {
             maskDec.write(2L * maskZeroCols, zeroColumn); // the usual step: one more column attends
         } else if (maskZeroCols < p) {
