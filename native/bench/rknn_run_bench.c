@@ -11,7 +11,7 @@
  *
  * with NPU4J_EMULATOR_SPEED=0 (no emulated NPU time), so what is measured is
  * the cost of going through the runtime's API. The calls are timed in batches
- * of RKNN_BENCH_BATCH (1000); output on stdout, one line:
+ * of BENCH_BATCH (1000, bench_args.h); output on stdout, one line:
  *
  *     calls=N ns_per_call=X median_batch_ns_per_call=Y
  *
@@ -37,14 +37,6 @@
 #ifndef NPU4J_RKNN_DEFAULT_MODEL
 #define NPU4J_RKNN_DEFAULT_MODEL "identity-tiny.model"
 #endif
-
-/* Calls per timed batch; RknnRunBenchmark.BATCH is the same. */
-#define RKNN_BENCH_BATCH 1000
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 #define TRY(expr)                                                                 \
     do {                                                                          \
@@ -88,15 +80,11 @@ int main(int argc, char **argv) {
     for (long long i = 0; i < warmup; i++) {
         TRY(rknn_run(ctx, NULL));
     }
-    long long batches = (calls + RKNN_BENCH_BATCH - 1) / RKNN_BENCH_BATCH;
-    double *per_call = malloc((size_t)batches * sizeof *per_call);
-    if (!per_call) {
-        fprintf(stderr, "rknn_run_bench: out of memory\n");
-        return 1;
-    }
+    long long batches;
+    double *per_call = bench_batches(calls, &batches, "rknn_run_bench");
     uint64_t t0 = bench_now_ns();
     for (long long b = 0, done = 0; b < batches; b++) {
-        long long n = calls - done < RKNN_BENCH_BATCH ? calls - done : RKNN_BENCH_BATCH;
+        long long n = calls - done < BENCH_BATCH ? calls - done : BENCH_BATCH;
         uint64_t tb = bench_now_ns();
         for (long long i = 0; i < n; i++) {
             TRY(rknn_run(ctx, NULL));
@@ -105,8 +93,7 @@ int main(int argc, char **argv) {
         done += n;
     }
     uint64_t elapsed = bench_now_ns() - t0;
-    qsort(per_call, (size_t)batches, sizeof *per_call, cmp_double);
-    double median = batches % 2 ? per_call[batches / 2] : (per_call[batches / 2 - 1] + per_call[batches / 2]) / 2;
+    double median = bench_median(per_call, batches);
     free(per_call);
     if (strstr(model, "identity") && ((int8_t *)out_mem->virt_addr)[0] != (int8_t)(1 - 128)) {
         fprintf(stderr, "rknn_run_bench: identity model returned another value\n");

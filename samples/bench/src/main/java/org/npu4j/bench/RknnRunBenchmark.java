@@ -42,7 +42,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xms512m", "-Xmx512m"})
 public class RknnRunBenchmark {
-    /** Calls per {@link #runBatch()} invocation; {@code RKNN_BENCH_BATCH} of {@code rknn_run_bench.c} is the same. */
+    /** Calls per {@link #runBatch()} invocation; {@code BENCH_BATCH} of {@code native/bench/bench_args.h} is the same. */
     public static final int BATCH = 1000;
 
     private RknnModel model;

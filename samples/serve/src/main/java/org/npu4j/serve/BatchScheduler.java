@@ -1,5 +1,6 @@
 package org.npu4j.serve;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -7,9 +8,12 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 import org.npu4j.llm.BatchEntry;
 import org.npu4j.llm.BatchingLanguageModel;
 import org.npu4j.llm.Capability;
@@ -37,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * <h2>Admission, stops</h2>
  * The served model's bounded queue ({@link ServedModel#admit}, 429 beyond) counts running and waiting
  * requests as before, with N running places instead of one. A client that goes away while waiting leaves
- * the queue; one that goes away mid-batch stops its entry only ({@link BatchEntry#stop()}: its output is
+ * the queue (probed as {@link ServedModel#awaitTurn} probes); one that goes away mid-batch stops its entry only ({@link BatchEntry#stop()}: its output is
  * dropped, the others' answers go on; the run is aborted once no entry is left).
  *
  * <h2>KV cache</h2>
@@ -98,11 +102,16 @@ final class BatchScheduler implements AutoCloseable {
 
     /**
      * Runs {@code request} in the next batch it fits and blocks until its own answer is complete (not the
-     * whole batch's). Interrupting the caller takes the request out of the queue or stops its entry.
+     * whole batch's). While the request waits in the queue, {@code probe} (if not null) is called every
+     * {@value ServedModel#PROBE_MILLIS} ms, as {@link ServedModel#awaitTurn} does: a request whose client went
+     * away leaves the queue and never runs ({@link ServedModel#droppedQueued}). Interrupting the caller takes
+     * the request out of the queue or stops its entry. Counts stopped entries in {@link ServedModel#aborted}.
      *
-     * @throws RuntimeException what the listener threw (e.g. {@link ClientGone}), or the model's failure
+     * @throws ClientGone       when the probe or a write failed
+     * @throws RuntimeException what the listener threw, or the model's failure
      */
-    Completion run(LlmRequest request, TokenListener listener) throws InterruptedException {
+    Completion run(LlmRequest request, TokenListener listener, ServedModel.@Nullable Probe probe)
+            throws InterruptedException {
         BatchEntry e = new BatchEntry(request, listener);
         lock.lock();
         try {
@@ -115,18 +124,34 @@ final class BatchScheduler implements AutoCloseable {
             lock.unlock();
         }
         try {
-            return e.result().get();
-        } catch (InterruptedException ie) {
-            lock.lock();
-            try {
-                queue.remove(e);
-            } finally {
-                lock.unlock();
+            while (true) {
+                try {
+                    return e.result().get(ServedModel.PROBE_MILLIS, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException t) {
+                    if (probe != null && queued(e)) {
+                        try {
+                            probe.probe();
+                        } catch (IOException io) {
+                            if (dequeue(e)) {
+                                served.droppedQueued.increment();
+                                throw new ClientGone(io);
+                            } // else it runs now: its first write fails and stops its entry
+                        }
+                    }
+                }
             }
-            e.stop();
+        } catch (InterruptedException ie) {
+            if (!dequeue(e)) {
+                e.stop();
+                served.aborted.increment();
+            }
             throw ie;
         } catch (ExecutionException ex) {
             Throwable c = ex.getCause();
+            if (c instanceof ClientGone g) {
+                served.aborted.increment();
+                throw g;
+            }
             if (c instanceof RuntimeException r) {
                 throw r;
             }
@@ -136,6 +161,25 @@ final class BatchScheduler implements AutoCloseable {
             throw new IllegalStateException(c);
         } catch (CancellationException ce) {
             throw new ClientGone(new java.io.IOException("cancelled"));
+        }
+    }
+
+    private boolean queued(BatchEntry e) {
+        lock.lock();
+        try {
+            return queue.contains(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Takes {@code e} out of the queue; false if it was not there (taken into a batch, or failed at close). */
+    private boolean dequeue(BatchEntry e) {
+        lock.lock();
+        try {
+            return queue.remove(e);
+        } finally {
+            lock.unlock();
         }
     }
 
@@ -155,7 +199,7 @@ final class BatchScheduler implements AutoCloseable {
     }
 
     /** The next batch, or null once closed. */
-    private List<BatchEntry> gather() throws InterruptedException {
+    private @Nullable List<BatchEntry> gather() throws InterruptedException {
         lock.lock();
         try {
             while (queue.isEmpty() && !closed) {
@@ -167,7 +211,13 @@ final class BatchScheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        LanguageModel m = served.model(); // outside the lock: this may load the model again (keep_alive 0)
+        LanguageModel m;
+        try {
+            m = served.model(); // outside the lock: this may wait for the load, or load it again (keep_alive 0)
+        } catch (RuntimeException e) { // 503: the load failed; every waiting request gets it, as awaitTurn's would
+            failWaiting(e);
+            return List.of();
+        }
         BatchingLanguageModel bm = m instanceof BatchingLanguageModel b
                 && m.info().capabilities().contains(Capability.BATCH) ? b : null;
         lock.lock();
@@ -201,6 +251,18 @@ final class BatchScheduler implements AutoCloseable {
         }
     }
 
+    private void failWaiting(RuntimeException e) {
+        List<BatchEntry> left;
+        lock.lock();
+        try {
+            left = new ArrayList<>(queue);
+            queue.clear();
+        } finally {
+            lock.unlock();
+        }
+        left.forEach(x -> x.result().completeExceptionally(e));
+    }
+
     private void run(List<BatchEntry> gathered) {
         List<BatchEntry> batch = new ArrayList<>(gathered);
         batch.removeIf(e -> {
@@ -223,6 +285,11 @@ final class BatchScheduler implements AutoCloseable {
                 BatchEntry e = batch.get(0);
                 e.result().complete(m.generate(e.request(), e.listener()));
             }
+        } catch (InterruptedException t) {
+            for (BatchEntry e : batch) {
+                e.result().completeExceptionally(new ClientGone(new IOException("the server is stopping")));
+            }
+            Thread.currentThread().interrupt();
         } catch (RuntimeException | Error t) {
             // the backend completed its entries' results (failed) already, except when it refused the batch
             for (BatchEntry e : batch) {

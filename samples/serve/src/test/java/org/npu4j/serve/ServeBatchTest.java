@@ -193,10 +193,11 @@ class ServeBatchTest {
     }
 
     @Test
-    void aModelThatCannotBatchServesOneRequestAtATime() {
+    void aModelThatCannotBatchServesOneRequestAtATime() throws Exception {
         // the AXCL runner has no batches: batch=4 is ignored (info log), --batch 4 falls back to serial serving
         try (ServedModel m = new ServedModel("ax", () -> LanguageModel.openEmulator("ax650n-tiny",
                 LoadOptions.DEFAULTS.withOption("batch", "4")), 2, 4, Duration.ofMillis(20))) {
+            m.firstLoad().get(60, TimeUnit.SECONDS);
             assertNull(m.scheduler());
             assertEquals(1, m.runningPlaces());
             assertFalse(m.info().capabilities().contains(Capability.BATCH));
