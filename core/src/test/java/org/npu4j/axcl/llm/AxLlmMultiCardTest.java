@@ -132,6 +132,15 @@ class AxLlmMultiCardTest {
             assertEquals(java.util.Set.of("npu4j-axcl-llm-dev1", "npu4j-axcl-llm-dev2"), deviceThreads(),
                     "one thread per card");
         }
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("npu4j-axcl-llm-dev")) {
+                try {
+                    t.join(10_000); // its executor has terminated; the thread itself is on its last lines
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        }
         assertEquals(java.util.Set.of(), deviceThreads(), "the cards' threads end with the model");
     }
 

@@ -196,7 +196,13 @@ final class BenchCommand implements Callable<Integer> {
 
         /** An ax-llm package (a directory) or an AXCL emulator profile. */
         boolean axcl() {
-            return file != null ? Files.isDirectory(file) : new AxclLlmProvider().emulatorProfiles().contains(id);
+            return file != null ? Files.isDirectory(file) : new AxclLlmProvider().emulatorProfiles().contains(profile());
+        }
+
+        /** The emulator profile (the id without its {@code [devices ...]} suffix). */
+        String profile() {
+            int at = id.indexOf(" [devices ");
+            return at < 0 ? id : id.substring(0, at);
         }
     }
 
@@ -452,8 +458,7 @@ final class BenchCommand implements Callable<Integer> {
         LoadOptions options = loadOptions(t);
         List<BenchReport.LlmMode> modes = new ArrayList<>();
         ModelInfo info;
-        String profile = t.devices() == null ? t.id() : t.id().substring(0, t.id().indexOf(" [devices "));
-        try (LanguageModel model = t.emulator() ? LanguageModel.openEmulator(profile, options)
+        try (LanguageModel model = t.emulator() ? LanguageModel.openEmulator(t.profile(), options)
                 : LanguageModel.open(Objects.requireNonNull(t.file()), options)) {
             info = model.info();
             List<String> shaped = promptTokens > 0 ? PromptShaper.shape(model, prompts.prompts(), promptTokens,
