@@ -18,12 +18,12 @@ set -euo pipefail
 native=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$native")
 
-# abi | module | package | header class | include dir (relative to native/include) | header
+# abi | module | package | header class | include dir (relative to native/include) | headers (space-separated)
 abis=(
   "rkllm_v1_2|rkllm-bindings|org.npu4j.rkllm.ffi.v1_2|Rkllm|rkllm/v1_2|rkllm.h"
   "rkllm_v1_3|rkllm-bindings|org.npu4j.rkllm.ffi.v1_3|Rkllm|rkllm/v1_3|rkllm.h"
   "axcl|axcl-bindings|org.npu4j.axcl.ffi|Axcl|axcl|axcl.h"
-  "rknn|rknn-bindings|org.npu4j.rknn.ffi|Rknn|rknn|rknn_api.h"
+  "rknn|rknn-bindings|org.npu4j.rknn.ffi|Rknn|rknn|rknn_api.h rknn_matmul_api.h"
 )
 
 # The stamp of one ABI: hash of each input file, paths relative to native/.
@@ -42,7 +42,7 @@ check=0
 
 status=0
 for entry in "${abis[@]}"; do
-  IFS='|' read -r abi module pkg cls incdir header <<<"$entry"
+  IFS='|' read -r abi module pkg cls incdir headers <<<"$entry"
   stamp=$(stamp_file "$module" "$pkg")
   if (( check )); then
     if ! diff -q <(stamp_of "$abi" "$incdir") <(grep -v '^#' "$stamp" 2>/dev/null) >/dev/null; then
@@ -61,7 +61,9 @@ for entry in "${abis[@]}"; do
 
   out="$root/$module/src/main/java"
   rm -rf "${out:?}/${pkg//.//}"
-  echo "jextract: native/include/$incdir/$header -> $module ($pkg.$cls)"
+  read -r -a header_files <<<"$headers"
+  header_paths=("${header_files[@]/#/$native/include/$incdir/}")
+  echo "jextract: native/include/$incdir/{${headers// /,}} -> $module ($pkg.$cls)"
   # jextract reads no comments from argument files: strip them.
   mapfile -t includes < <(grep -v '^#' "$native/jextract/$abi.args" | sed '/^\s*$/d')
   # shellcheck disable=SC2086
@@ -71,7 +73,7 @@ for entry in "${abis[@]}"; do
       --header-class-name "$cls" \
       -I "$native/include/$incdir" \
       ${includes[*]} \
-      "$native/include/$incdir/$header"
+      "${header_paths[@]}"
 
   mkdir -p "$(dirname "$stamp")"
   {

@@ -56,6 +56,7 @@
 #include "rkllm.h"
 #elif defined(PROBE_RKNN)
 #include "rknn_api.h"
+#include "rknn_matmul_api.h"
 #else
 #error "define PROBE_AXCL, PROBE_RKLLM or PROBE_RKNN"
 #endif
@@ -823,6 +824,19 @@ AT(rknn_init_extend, reserved, 24);
 SIZE(rknn_run_extend, 24);
 SIZE(rknn_output_extend, 8);
 SIZE(rknn_context, 8);
+SIZE(rknn_matmul_info, 64);
+AT(rknn_matmul_info, B_layout, 16);
+AT(rknn_matmul_info, iommu_domain_id, 24);
+AT(rknn_matmul_info, group_size, 28);
+AT(rknn_matmul_info, reserved, 30);
+SIZE(rknn_matmul_tensor_attr, 332);
+AT(rknn_matmul_tensor_attr, dims, 260);
+AT(rknn_matmul_tensor_attr, size, 324);
+SIZE(rknn_matmul_io_attr, 996);
+SIZE(rknn_quant_params, 288);
+AT(rknn_quant_params, scale, 256);
+AT(rknn_quant_params, zp, 272);
+SIZE(rknn_matmul_shape, 12);
 #undef AT
 #undef SIZE
 #endif
@@ -938,6 +952,66 @@ static void probe_structs(void)
     FIELD(rknn_run_extend, fence_fd);
     END_TYPE();
 
+    STRUCT(rknn_quant_params);
+    FIELD(rknn_quant_params, name);
+    FIELD(rknn_quant_params, scale);
+    FIELD(rknn_quant_params, scale_len);
+    FIELD(rknn_quant_params, zp);
+    FIELD(rknn_quant_params, zp_len);
+    END_TYPE();
+
+    STRUCT(rknn_matmul_tensor_attr);
+    FIELD(rknn_matmul_tensor_attr, name);
+    FIELD(rknn_matmul_tensor_attr, n_dims);
+    FIELD(rknn_matmul_tensor_attr, dims);
+    FIELD(rknn_matmul_tensor_attr, size);
+    FIELD(rknn_matmul_tensor_attr, type);
+    END_TYPE();
+
+    STRUCT(rknn_matmul_io_attr);
+    NESTED(rknn_matmul_io_attr, A);
+    FIELD(rknn_matmul_io_attr, A.name);
+    FIELD(rknn_matmul_io_attr, A.n_dims);
+    FIELD(rknn_matmul_io_attr, A.dims);
+    FIELD(rknn_matmul_io_attr, A.size);
+    FIELD(rknn_matmul_io_attr, A.type);
+    END();
+    NESTED(rknn_matmul_io_attr, B);
+    FIELD(rknn_matmul_io_attr, B.name);
+    FIELD(rknn_matmul_io_attr, B.n_dims);
+    FIELD(rknn_matmul_io_attr, B.dims);
+    FIELD(rknn_matmul_io_attr, B.size);
+    FIELD(rknn_matmul_io_attr, B.type);
+    END();
+    NESTED(rknn_matmul_io_attr, C);
+    FIELD(rknn_matmul_io_attr, C.name);
+    FIELD(rknn_matmul_io_attr, C.n_dims);
+    FIELD(rknn_matmul_io_attr, C.dims);
+    FIELD(rknn_matmul_io_attr, C.size);
+    FIELD(rknn_matmul_io_attr, C.type);
+    END();
+    END_TYPE();
+
+    STRUCT(rknn_matmul_shape);
+    FIELD(rknn_matmul_shape, M);
+    FIELD(rknn_matmul_shape, K);
+    FIELD(rknn_matmul_shape, N);
+    END_TYPE();
+
+    STRUCT(rknn_matmul_info);
+    FIELD(rknn_matmul_info, M);
+    FIELD(rknn_matmul_info, K);
+    FIELD(rknn_matmul_info, N);
+    FIELD(rknn_matmul_info, type);
+    FIELD(rknn_matmul_info, B_layout);
+    FIELD(rknn_matmul_info, B_quant_type);
+    FIELD(rknn_matmul_info, AC_layout);
+    FIELD(rknn_matmul_info, AC_quant_type);
+    FIELD(rknn_matmul_info, iommu_domain_id);
+    FIELD(rknn_matmul_info, group_size);
+    FIELD(rknn_matmul_info, reserved);
+    END_TYPE();
+
     STRUCT(rknn_output_extend);
     FIELD(rknn_output_extend, frame_id);
     END_TYPE();
@@ -967,6 +1041,17 @@ static void probe_functions(void)
     FN(rknn_set_io_mem, int, rknn_context, rknn_tensor_mem *, rknn_tensor_attr *);
     FN(rknn_set_input_shapes, int, rknn_context, uint32_t, rknn_tensor_attr *);
     FN(rknn_mem_sync, int, rknn_context, rknn_tensor_mem *, rknn_mem_sync_mode);
+    FN(rknn_matmul_create, int, rknn_matmul_ctx *, rknn_matmul_info *, rknn_matmul_io_attr *);
+    FN(rknn_matmul_create_dynamic_shape, int, rknn_matmul_ctx *, rknn_matmul_info *, int,
+       rknn_matmul_shape *, rknn_matmul_io_attr *);
+    FN(rknn_matmul_set_io_mem, int, rknn_matmul_ctx, rknn_tensor_mem *, rknn_matmul_tensor_attr *);
+    FN(rknn_matmul_set_core_mask, int, rknn_matmul_ctx, rknn_core_mask);
+    FN(rknn_matmul_set_quant_params, int, rknn_matmul_ctx, rknn_quant_params *);
+    FN(rknn_matmul_get_quant_params, int, rknn_matmul_ctx, rknn_quant_params *, float *);
+    FN(rknn_matmul_set_dynamic_shape, int, rknn_matmul_ctx, rknn_matmul_shape *);
+    FN(rknn_matmul_run, int, rknn_matmul_ctx);
+    FN(rknn_matmul_destroy, int, rknn_matmul_ctx);
+    FN(rknn_B_normal_layout_to_native_layout, int, void *, void *, int, int, rknn_matmul_info *);
 }
 
 #endif /* PROBE_RKNN */

@@ -22,7 +22,8 @@ extern "C" {
  * tensor memories, output buffers of rknn_outputs_get), "contexts"
  * (rknn_init and rknn_dup_context minus rknn_destroy), "mems"
  * (rknn_create_mem* minus rknn_destroy_mem) and "outputs" (buffers handed
- * out by rknn_outputs_get and not yet released).
+ * out by rknn_outputs_get and not yet released), "matmuls"
+ * (rknn_matmul_create* minus rknn_matmul_destroy).
  */
 int64_t npu4j_emulator_rknn_live(const char *kind);
 

@@ -273,12 +273,17 @@ struct rk_mem *rk_mem_find(const rknn_tensor_mem *m) {
 static rknn_tensor_mem *mem_new(rknn_context ctx, uint64_t size, void *virt, int32_t fd, uint64_t phys,
                                 uint32_t flags, const char *fn) {
     if (ctx != 0) {
-        struct rk_ctx *c = rk_ctx_acquire(ctx);
-        if (!c) {
+        pthread_mutex_lock(&rk.lock);
+        bool matmul = rk_mm_known(ctx);
+        pthread_mutex_unlock(&rk.lock);
+        struct rk_ctx *c = matmul ? NULL : rk_ctx_acquire(ctx);
+        if (!c && !matmul) {
             bad_ctx(fn, ctx);
             return NULL;
         }
-        rk_ctx_release(c);
+        if (c) {
+            rk_ctx_release(c);
+        }
     }
     if (size == 0 || size > UINT32_MAX) {
         rk_fail(RKNN_ERR_PARAM_INVALID, fn, "size %llu out of range 1..4294967295", (unsigned long long)size);
@@ -363,6 +368,7 @@ static void unbind_everywhere(const struct rk_mem *m) {
             c->in_mem[0].mem = NULL;
         }
     }
+    rk_mm_unbind(m);
 }
 
 int rknn_destroy_mem(rknn_context ctx, rknn_tensor_mem *mem) {

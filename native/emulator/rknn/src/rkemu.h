@@ -24,6 +24,7 @@
 #pragma GCC visibility push(default)
 #include "npu4j_rknn_emulator.h"
 #include "rknn_api.h"
+#include "rknn_matmul_api.h"
 #pragma GCC visibility pop
 
 #include "emu_alloc.h"
@@ -169,15 +170,18 @@ struct rk_ctx {
     struct rk_ctx *next;
 };
 
+struct rk_mm; /* a matmul context (matmul.c) */
+
 struct rk_state {
     pthread_mutex_t lock;
     pthread_cond_t cores_free;
     uint32_t cores_busy;
     struct rk_ctx *contexts;
     struct rk_mem *mems;
+    struct rk_mm *matmuls;
     rknn_context next_id;
     uint64_t runs;
-    long live_contexts, live_mems, live_outputs;
+    long live_contexts, live_mems, live_outputs, live_matmuls;
     bool banner_done;
 };
 extern struct rk_state rk;
@@ -185,6 +189,10 @@ extern struct rk_state rk;
 /* Looks a context up and marks it in use (NULL when unknown or closing). */
 struct rk_ctx *rk_ctx_acquire(rknn_context id);
 void rk_ctx_release(struct rk_ctx *c);
+/* Whether id is a live matmul context (called with rk.lock held). */
+bool rk_mm_known(rknn_context id);
+/* Unbinds a memory being destroyed from every matmul context (rk.lock held). */
+void rk_mm_unbind(const struct rk_mem *mem);
 /* A live tensor memory (NULL for a pointer the emulator never handed out). */
 struct rk_mem *rk_mem_find(const rknn_tensor_mem *m);
 /* Takes NPU cores for a run (mask 0: any one free core), waiting while they are busy. */

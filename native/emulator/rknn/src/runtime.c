@@ -513,6 +513,8 @@ int64_t npu4j_emulator_rknn_live(const char *kind) {
         v = rk.live_mems;
     } else if (strcmp(kind, "outputs") == 0) {
         v = rk.live_outputs;
+    } else if (strcmp(kind, "matmuls") == 0) {
+        v = rk.live_matmuls;
     }
     pthread_mutex_unlock(&rk.lock);
     return v;

@@ -17,6 +17,7 @@ import org.npu4j.llm.Sampling;
 import org.npu4j.llm.spi.LanguageModelProvider;
 import org.npu4j.rkllm.RkllmAbi;
 import org.npu4j.rkllm.RkllmModel;
+import org.npu4j.rkllm.RkllmModelBuilder;
 import org.npu4j.rkllm.RkllmRuntime;
 import org.npu4j.rkllm.VisionEncoder;
 import org.npu4j.rknn.RknnModel;
@@ -94,7 +95,7 @@ public final class RkllmProvider implements LanguageModelProvider {
             }
             runtime = RkllmRuntime.load();
         }
-        RkllmModel.Builder b = RkllmModel.builder(path).runtime(runtime);
+        RkllmModelBuilder b = RkllmModel.builder(path).runtime(runtime);
         if (options.name() != null) {
             b.name(options.name());
         }

@@ -4,7 +4,7 @@ import java.util.Objects;
 
 /**
  * Encoder outputs for cross-attention decoding ({@code RKLLMCrossAttnParam}; the model must be loaded
- * with {@link RkllmModel.Builder#crossAttention(boolean)}). Shapes (vendor header):
+ * with {@link RkllmModelBuilder#crossAttention(boolean)}). Shapes (vendor header):
  * {@code kCache} is {@code [num_layers][num_tokens][num_kv_heads][head_dim]}, {@code vCache} is
  * {@code [num_layers][num_kv_heads][head_dim][num_tokens]}, {@code mask} and {@code positions} have
  * one entry per encoder token. npu4j checks what it can without the model's layer geometry: equal K

@@ -11,7 +11,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The tags mark where the image goes in the prompt. ABI 1.3 takes them here, per input; ABI 1.2 takes
  * them once per model ({@code RKLLMParam.img_start/img_end/img_content}, see
- * {@link RkllmModel.Builder#imageTags}) and refuses them here.
+ * {@link RkllmModelBuilder#imageTags}) and refuses them here.
  *
  * @param embeddings     the floats; owned by this record
  * @param nImages        number of images, {@code >= 1}

@@ -4,7 +4,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Every field of {@code RKLLMParam} and {@code RKLLMExtendParam} of both ABIs, as Java values: what
- * {@code rkllm_createDefaultParam} returns, then what {@link RkllmModel.Builder} sets. Fields of one
+ * {@code rkllm_createDefaultParam} returns, then what {@link RkllmModelBuilder} sets. Fields of one
  * ABI only are null on the other. Mutable; confined to the thread that builds a model.
  */
 final class ParamValues {

@@ -4,7 +4,7 @@ import java.time.Duration;
 import org.npu4j.NpuException;
 
 /**
- * A call waited longer than {@link RkllmModel.Builder#runWaitTimeout(Duration)} for the generation
+ * A call waited longer than {@link RkllmModelBuilder#runWaitTimeout(Duration)} for the generation
  * running on the same model to end (one run per model handle at a time).
  */
 public class RkllmBusyException extends NpuException {
@@ -12,6 +12,6 @@ public class RkllmBusyException extends NpuException {
 
     RkllmBusyException(String model, Duration waited) {
         super("The model " + model + " is busy: another generation is still running after waiting " + waited
-                + " (one run per model at a time; raise RkllmModel.Builder.runWaitTimeout or wait)");
+                + " (one run per model at a time; raise RkllmModelBuilder.runWaitTimeout or wait)");
     }
 }

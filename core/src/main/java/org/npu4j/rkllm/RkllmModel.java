@@ -3,19 +3,12 @@ package org.npu4j.rkllm;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.lang.foreign.AddressLayout;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
@@ -28,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
@@ -48,7 +40,6 @@ import org.npu4j.metrics.GenerationEvent;
 import org.npu4j.metrics.LatencyRecorder;
 import org.npu4j.metrics.Stage;
 import org.npu4j.tuning.CpuList;
-import org.npu4j.tuning.HostTuning;
 import org.npu4j.tuning.TuningException;
 import org.npu4j.tuning.TuningSession;
 import org.slf4j.Logger;
@@ -76,7 +67,7 @@ import org.slf4j.LoggerFactory;
  * change the model's state (LoRA, prompt cache, KV cache, templates, tools) take a <b>fair lock</b>:
  * concurrent callers wait, in the order they came, for the running generation to end. By default they
  * wait without limit (interruptibly: an interrupted waiter gets a {@link CancellationException});
- * with {@link Builder#runWaitTimeout(Duration)} they give up after that time with a
+ * with {@link RkllmModelBuilder#runWaitTimeout(Duration)} they give up after that time with a
  * {@link RkllmBusyException}. {@link #abort()}, {@link #isRunning()}, {@link #kvCacheSizes()} and
  * {@link #close()} do not wait. Listeners are called on the runtime's own thread (see
  * {@link GenerationListener}).
@@ -115,6 +106,8 @@ public final class RkllmModel implements LanguageModel {
     private final LatencyRecorder metrics;
     private final RkllmConversation conversation = new RkllmConversation(this);
     private final Run.Entry[] entries;
+    private final RkllmInputs inputs;
+    private final RunCompletion completion;
     /** Inter-token gaps of the current run (ns, up to one hour), reused. */
     private final Histogram interToken = new Histogram(TimeUnit.HOURS.toNanos(1), 3);
     private final ReentrantLock lock = new ReentrantLock(true);
@@ -134,10 +127,10 @@ public final class RkllmModel implements LanguageModel {
     private final @Nullable VisionEncoder vision;
     /** Cross-attention buffers handed to the runtime, kept until replaced or closed; guarded by lock. */
     private @Nullable Arena crossArena;
-    /** The host tuning applied for this model's life (Builder.tuning), restored by destroy(); null: none. */
+    /** The host tuning applied for this model's life (RkllmModelBuilder.tuning), restored by destroy(); null: none. */
     private final @Nullable TuningSession tuning;
 
-    private RkllmModel(Builder b, RkllmRuntime runtime, @Nullable TuningSession tuning) {
+    private RkllmModel(RkllmModelBuilder b, RkllmRuntime runtime, @Nullable TuningSession tuning) {
         this.runtime = runtime;
         this.tuning = tuning;
         this.abi = runtime.adapter();
@@ -155,17 +148,19 @@ public final class RkllmModel implements LanguageModel {
             b.apply(v, runtime.abi());
             abi.writeParam(param, v, arena);
             this.params = v;
+            this.inputs = new RkllmInputs(this, abi, runtime.abi(), v.nBatch, vision);
             this.entries = new Run.Entry[v.nBatch];
             for (int i = 0; i < entries.length; i++) {
                 entries[i] = new Run.Entry();
             }
-            MemorySegment callback = resultCallbackStub(abi, arena);
+            MemorySegment callback = ResultCallback.stub(this, abi, arena);
             MemorySegment handleOut = arena.allocate(ValueLayout.ADDRESS);
             int rc = abi.init(handleOut, param, callback, arena);
             if (rc != 0) {
                 throw new RkllmException("rkllm_init", rc, "loading " + modelFile + " with " + v);
             }
             this.handle = handleOut.get(ValueLayout.ADDRESS, 0);
+            this.completion = new RunCompletion(this, abi, handle, metrics, v.nBatch, v.isAsync);
             synchronized (guard) {
                 handleAlive = true;
             }
@@ -180,74 +175,13 @@ public final class RkllmModel implements LanguageModel {
      * A builder for the model in {@code modelFile} (a {@code .rkllm} file, or an npu4j emulator model
      * descriptor on an emulated runtime). Every setting starts from {@code rkllm_createDefaultParam()}.
      */
-    public static Builder builder(Path modelFile) {
-        return new Builder(modelFile);
+    public static RkllmModelBuilder builder(Path modelFile) {
+        return new RkllmModelBuilder(modelFile);
     }
 
-    // ------------------------------------------------------------------------------------ upcall
-
-    /**
-     * The upcall stub of the result callback, one per model. On LP64 platforms (x86_64, aarch64: a
-     * pointer argument travels exactly like a 64-bit integer) the two pointer parameters are declared as
-     * {@code long}, so that no {@link MemorySegment} is made per callback; the declaration is checked
-     * against the generated {@code LLMResultCallback} descriptor. Elsewhere the generated stub is used.
-     */
-    private MemorySegment resultCallbackStub(AbiAdapter abi, Arena arena) {
-        FunctionDescriptor generated = abi.resultCallbackDescriptor();
-        boolean pointersAsLongs = ValueLayout.ADDRESS.byteSize() == Long.BYTES
-                && generated.returnLayout().equals(java.util.Optional.of(ValueLayout.JAVA_INT))
-                && generated.argumentLayouts().size() == 3
-                && generated.argumentLayouts().get(0) instanceof AddressLayout
-                && generated.argumentLayouts().get(1) instanceof AddressLayout
-                && generated.argumentLayouts().get(2).equals(ValueLayout.JAVA_INT);
-        if (!pointersAsLongs) {
-            return abi.resultCallback((result, userdata, state) -> onResult(result.address(), state), arena);
-        }
-        return Linker.nativeLinker().upcallStub(ON_RESULT.bindTo(this), RAW_CALLBACK, arena);
-    }
-
-    private static final FunctionDescriptor RAW_CALLBACK = FunctionDescriptor.of(ValueLayout.JAVA_INT,
-            ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT);
-    private static final MethodHandle ON_RESULT;
-
-    static {
-        try {
-            ON_RESULT = MethodHandles.lookup().findVirtual(RkllmModel.class, "onResult",
-                    MethodType.methodType(int.class, long.class, long.class, int.class));
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-
-    /** The result callback's Java side (pointers as addresses). Never throws. */
-    private int onResult(long result, long userdata, int state) {
-        return onResult(result, state);
-    }
-
-    private int onResult(long result, int state) {
-        Run run = current;
-        if (run == null) {
-            return Run.CONTINUE; // a callback outside any run of ours: nothing to deliver
-        }
-        boolean end = state == Run.STATE_FINISH || state == Run.STATE_ERROR;
-        try {
-            return run.onResult(result, state);
-        } catch (Throwable t) {
-            try {
-                run.fail(t);
-                run.pauseReturned = true;
-                if (end) {
-                    return Run.CONTINUE;
-                }
-            } catch (Throwable ignored) {
-                // nothing more can be done without risking the runtime's thread
-            }
-            return Run.PAUSE;
-        } finally {
-            if (end) {
-                run.ended(state); // last: a failure of onFinish is recorded before the caller may look
-            }
-        }
+    /** Loads the model {@code b} describes (for {@link RkllmModelBuilder#load()}). */
+    static RkllmModel load(RkllmModelBuilder b, RkllmRuntime runtime, @Nullable TuningSession tuning) {
+        return new RkllmModel(b, runtime, tuning);
     }
 
     // ------------------------------------------------------------------------------- generation
@@ -259,7 +193,7 @@ public final class RkllmModel implements LanguageModel {
 
     /**
      * Runs {@code request} and blocks until it ends (the runtime's {@code rkllm_run}, or
-     * {@code rkllm_run_async} plus a wait when the model was loaded with {@link Builder#async}).
+     * {@code rkllm_run_async} plus a wait when the model was loaded with {@link RkllmModelBuilder#async}).
      * The wait inside the runtime cannot be interrupted: stop it with {@link #abort()}.
      *
      * @param listener receives tokens (and hidden states, logits, the FINISH statistics) on the
@@ -267,11 +201,11 @@ public final class RkllmModel implements LanguageModel {
      * @return the text, tokens and statistics; {@link Outcome#ABORTED} if {@link #abort()} stopped it
      * @throws IllegalArgumentException if the request does not fit the model (shape, ABI, LoRA name), or
      *                                  its shape cannot be checked: an embedding, image or video input
-     *                                  while the hidden size is unknown ({@link Builder#hiddenSize})
+     *                                  while the hidden size is unknown ({@link RkllmModelBuilder#hiddenSize})
      * @throws IllegalStateException    if the model is closed, or was loaded with {@code nBatch > 1}
      *                                  (use {@link #generateBatch})
      * @throws RkllmException           if the runtime refuses the run or ends it with {@code RKLLM_RUN_ERROR}
-     * @throws RkllmBusyException       if {@link Builder#runWaitTimeout} passed while another run went on
+     * @throws RkllmBusyException       if {@link RkllmModelBuilder#runWaitTimeout} passed while another run went on
      * @throws CancellationException    if the thread was interrupted while waiting for another run
      * @throws RuntimeException         (or {@link Error}) whatever the listener threw, as it was thrown
      */
@@ -285,7 +219,7 @@ public final class RkllmModel implements LanguageModel {
     }
 
     /**
-     * Runs a batched request (a model loaded with {@link Builder#nBatch} N > 1): one input and one
+     * Runs a batched request (a model loaded with {@link RkllmModelBuilder#nBatch} N > 1): one input and one
      * listener per batch entry, one result per entry, in order. Otherwise as {@link #generate}.
      *
      * @throws IllegalArgumentException if the numbers of inputs, listeners and batch entries differ
@@ -315,7 +249,7 @@ public final class RkllmModel implements LanguageModel {
                     + ": use generateBatch");
         }
         CancelToken token = new CancelToken();
-        GenerationFuture future = new GenerationFuture(token);
+        GenerationFuture future = new GenerationFuture(token, this);
         Thread.ofVirtual().name("npu4j-rkllm-" + THREADS.incrementAndGet()).start(() -> {
             try {
                 future.complete(execute(request, List.of(listener), token).get(0));
@@ -421,7 +355,7 @@ public final class RkllmModel implements LanguageModel {
             @Nullable CancelToken token) {
         Objects.requireNonNull(request, "request");
         checkOpen();
-        validate(request, listeners.size());
+        inputs.validate(request, listeners.size());
         acquire();
         Run run = null;
         boolean hooksDone = false;
@@ -434,14 +368,14 @@ public final class RkllmModel implements LanguageModel {
             RunHooks hooks = request.hooks();
             if (hooks != null) {
                 request = hooks.beforeRun();
-                validate(request, listeners.size());
+                inputs.validate(request, listeners.size());
             }
             GenerationEvent event = new GenerationEvent();
             event.begin();
             int rc = 0;
             try (Arena local = Arena.ofConfined()) {
-                MemorySegment inputs = inputs(local, request);
-                MemorySegment infer = inferParam(local, request);
+                MemorySegment in = inputs.inputs(local, request);
+                MemorySegment infer = inputs.inferParam(local, request);
                 run = new Run(this, abi.resultOffsets(), entries, listeners, request.mode(), request.keepHistory(),
                         metrics, interToken);
                 if (token != null && !token.bind(run)) {
@@ -454,16 +388,16 @@ public final class RkllmModel implements LanguageModel {
                     run.requestStop(); // a close() that came after the open check found no run to abort
                 }
                 if (!run.stopRequested) {
-                    rc = params.isAsync ? abi.runAsync(handle, inputs, infer) : abi.run(handle, inputs, infer);
+                    rc = params.isAsync ? abi.runAsync(handle, in, infer) : abi.run(handle, in, infer);
                     if (params.isAsync && rc == 0) {
-                        awaitAsync(run);
+                        completion.awaitAsync(run);
                     }
                 } // else: stopped before the runtime got the task; nothing is run, the outcome is ABORTED
                 synchronized (guard) {
                     current = null;
                 }
             }
-            List<GenerationResult> results = finish(run, rc, request, event);
+            List<GenerationResult> results = completion.finish(run, rc, request, event);
             if (hooks != null) {
                 hooks.afterRun(results.get(0));
                 hooksDone = true;
@@ -486,278 +420,6 @@ public final class RkllmModel implements LanguageModel {
                 lock.unlock();
             }
         }
-    }
-
-    /**
-     * Waits for FINISH/ERROR after {@code rkllm_run_async}, then for the runtime to leave the task
-     * ({@link #awaitTaskLeft}); gives up when the runtime stopped without a FINISH or ERROR.
-     */
-    private void awaitAsync(Run run) {
-        boolean interrupted = false;
-        int idleChecks = 0;
-        while (true) {
-            try {
-                if (run.done.await(25, TimeUnit.MILLISECONDS)) {
-                    break;
-                }
-            } catch (InterruptedException e) {
-                interrupted = true;
-                abortRun(run);
-            }
-            if (++idleChecks % 20 == 0 && !abi.isRunning(handle) && run.terminal < 0) {
-                try {
-                    if (run.done.await(250, TimeUnit.MILLISECONDS)) {
-                        break;
-                    }
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-                LOG.warn("{}: the runtime stopped without a FINISH or ERROR callback", name);
-                break;
-            }
-        }
-        if (run.terminal >= 0) {
-            awaitTaskLeft();
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** How long {@link #awaitTaskLeft} waits for the runtime's thread to return from the last callback. */
-    private static final long TASK_LEAVE_LIMIT_NANOS = TimeUnit.SECONDS.toNanos(2);
-
-    /**
-     * After the last callback of an asynchronous run: waits until the runtime no longer counts the task
-     * as running ({@code rkllm_is_running}). The callback has returned to the runtime, but its thread
-     * still ends the task (the emulator: microseconds); a call made before that (clearing the KV cache,
-     * the next run) would find the handle busy.
-     */
-    private void awaitTaskLeft() {
-        long start = System.nanoTime();
-        while (abi.isRunning(handle)) {
-            if (System.nanoTime() - start > TASK_LEAVE_LIMIT_NANOS) {
-                LOG.warn("{}: rkllm_is_running still says running {} ms after the last callback", name,
-                        TimeUnit.NANOSECONDS.toMillis(TASK_LEAVE_LIMIT_NANOS));
-                return;
-            }
-            LockSupport.parkNanos(20_000);
-        }
-    }
-
-    private List<GenerationResult> finish(Run run, int rc, GenerationRequest request, GenerationEvent event) {
-        long now = System.nanoTime();
-        int terminal = run.terminal; // volatile read first: the callback's writes are visible after it
-        Throwable failure = run.failure;
-        if (run.pauseReturned && !request.keepHistory()) {
-            // A pause keeps the KV cache; a run without history must leave only the system prompt, as
-            // a finished or aborted run does.
-            int c = abi.clearKvCache(handle, true, MemorySegment.NULL, MemorySegment.NULL);
-            if (c != 0) {
-                LOG.warn("{}: rkllm_clear_kv_cache after a stopped run returned {}", name, c);
-            }
-        }
-        GenerationTimings timings = run.timings(now);
-        String outcome = failure != null || terminal == Run.STATE_ERROR || (rc != 0 && terminal != Run.STATE_FINISH)
-                ? "failed" : (run.stoppedBeforeEnd || (terminal < 0 && run.stopRequested)) ? "aborted" : "finished";
-        event.end();
-        if (event.shouldCommit()) {
-            event.model = name;
-            event.promptTokens = run.perf.prefillTokens();
-            event.generatedTokens = run.tokenCallbacks;
-            event.ttft = timings.ttftNanos();
-            event.prefill = (long) (run.perf.prefillTimeMs() * 1e6);
-            event.decode = run.lastTokenNanos > run.firstTokenNanos ? run.lastTokenNanos - run.firstTokenNanos : 0;
-            event.decodeTokensPerSecond = timings.decodeTokensPerSecond();
-            event.memoryBytes = (long) (run.perf.memoryUsageMb() * 1024 * 1024);
-            event.outcome = outcome;
-            event.commit();
-        }
-        if (failure != null) {
-            throw rethrow(failure);
-        }
-        if (terminal == Run.STATE_ERROR) {
-            throw RkllmException.runError("rkllm_run", rc != 0 ? rc : -1, name + ": the run ended in RKLLM_RUN_ERROR");
-        }
-        if (rc != 0 && terminal != Run.STATE_FINISH) {
-            throw new RkllmException(params.isAsync ? "rkllm_run_async" : "rkllm_run", rc,
-                    name + ": the runtime refused the run " + request);
-        }
-        metrics.record(Stage.GENERATION, timings.durationNanos());
-        if (run.perf.prefillTokens() > 0) {
-            metrics.record(Stage.PREFILL, (long) (run.perf.prefillTimeMs() * 1e6));
-        }
-        Outcome o = "aborted".equals(outcome) ? Outcome.ABORTED : Outcome.FINISHED;
-        List<GenerationResult> results = new ArrayList<>(entries.length);
-        for (int i = 0; i < entries.length; i++) {
-            results.add(new GenerationResult(o, run.text(i), run.ids(i), run.hidden[i], run.logits[i], run.perf,
-                    timings));
-        }
-        return results;
-    }
-
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            r.addSuppressed(new NpuStackMarker());
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        throw new org.npu4j.NpuException("the listener failed: " + t, t);
-    }
-
-    /** Marks, in a listener's exception, where the generate call that ran it was made. */
-    private static final class NpuStackMarker extends Exception {
-        private static final long serialVersionUID = 1L;
-
-        NpuStackMarker() {
-            super("rethrown by RkllmModel.generate to its caller (the listener ran on the runtime's thread)");
-        }
-    }
-
-    // ------------------------------------------------------------------------------- the inputs
-
-    private void validate(GenerationRequest r, int nListeners) {
-        RkllmAbi a = runtime.abi();
-        if (r.inputs().size() != params.nBatch) {
-            throw new IllegalArgumentException("request has " + r.inputs().size() + " input(s); " + name
-                    + " was loaded with nBatch " + params.nBatch + " (one input per batch entry)");
-        }
-        if (nListeners != r.inputs().size()) {
-            throw new IllegalArgumentException(nListeners + " listeners for " + r.inputs().size() + " inputs");
-        }
-        if (a == RkllmAbi.V1_2 && r.sampling() != null) {
-            throw new IllegalArgumentException("per-run sampling (RKLLMInferParam.sampling_params) needs RKLLM ABI 1.3;"
-                    + " this runtime speaks 1.2: set sampling when loading the model");
-        }
-        if (a == RkllmAbi.V1_2 && r.maxNewTokens() > 0) {
-            throw new IllegalArgumentException("per-run maxNewTokens (RKLLMInferParam.max_new_tokens) needs RKLLM ABI"
-                    + " 1.3; this runtime speaks 1.2: set maxNewTokens when loading the model");
-        }
-        if (r.lora() != null && !loras.contains(r.lora())) {
-            throw new IllegalArgumentException("LoRA adapter '" + r.lora() + "' is not loaded in " + name
-                    + " (loaded: " + loadedLoras() + "): call loadLora first");
-        }
-        for (int i = 0; i < r.inputs().size(); i++) {
-            validate(r.inputs().get(i), a, r.inputs().size() > 1 ? "input " + i + ": " : "");
-        }
-    }
-
-    private void validate(Input in, RkllmAbi a, String where) {
-        switch (in) {
-            case Input.Prompt p -> { }
-            case Input.Tokens t -> {
-                int vocab = vocabSize;
-                if (vocab > 0) {
-                    for (int id : t.ids()) {
-                        if (id >= vocab) {
-                            throw new IllegalArgumentException(where + "token id " + id + " is not below the vocabulary"
-                                    + " size " + vocab + " of " + name);
-                        }
-                    }
-                }
-            }
-            case Input.Embeddings e -> {
-                int h = requireHiddenSize("embedding input");
-                if (e.rowLength() != h) {
-                    throw new IllegalArgumentException(where + "embedding input has " + e.data().length + " floats for "
-                            + e.nTokens() + " tokens (" + e.rowLength() + " per token); " + name + " has hidden size "
-                            + h + ": expected nTokens * " + h + " = " + (long) e.nTokens() * h + " floats");
-                }
-            }
-            case Input.Multimodal m -> {
-                ImageInput img = m.image();
-                VideoInput vid = m.video();
-                if (a == RkllmAbi.V1_2 && vid != null) {
-                    throw new IllegalArgumentException(where + "video input needs RKLLM ABI 1.3; this runtime speaks 1.2");
-                }
-                if (a == RkllmAbi.V1_2 && img != null && img.hasTags()) {
-                    throw new IllegalArgumentException(where + "image tags per input need RKLLM ABI 1.3; on 1.2 they are"
-                            + " model parameters: RkllmModel.Builder.imageTags");
-                }
-                if (img != null) {
-                    int h = requireHiddenSize("image input");
-                    int blocks = vision != null ? vision.outputs() : 1;
-                    long want = img.rows() * h * blocks;
-                    if (img.embeddings().length != want) {
-                        throw new IllegalArgumentException(where + "image embeddings have " + img.embeddings().length
-                                + " floats; " + img.nImages() + " image(s) x " + img.tokensPerImage() + " tokens x hidden"
-                                + " size " + h + (blocks > 1 ? " x " + blocks + " encoder outputs" : "") + " = " + want);
-                    }
-                }
-                if (vid != null) {
-                    int h = requireHiddenSize("video input");
-                    long want = vid.rows() * h;
-                    if (vid.embeddings().length != want) {
-                        throw new IllegalArgumentException(where + "video embeddings have " + vid.embeddings().length
-                                + " floats; " + vid.nVideos() + " video(s) x " + vid.framesPerVideo() + " frames x "
-                                + vid.tokensPerFrame() + " tokens x hidden size " + h + " = " + want);
-                    }
-                }
-            }
-        }
-    }
-
-    private int requireHiddenSize(String what) {
-        int h = hiddenSize;
-        if (h <= 0) {
-            throw new IllegalArgumentException("the hidden size of " + name + " is not known, so the shape of the " + what
-                    + " cannot be checked: give it with RkllmModel.Builder.hiddenSize (hidden_size in the model's"
-                    + " config.json), or run InferMode.LAST_HIDDEN_LAYER once");
-        }
-        return h;
-    }
-
-    private MemorySegment inputs(Arena a, GenerationRequest r) {
-        MemorySegment array = abi.inputArray(a, r.inputs().size());
-        MemorySegment role = a.allocateFrom(r.role());
-        for (int i = 0; i < r.inputs().size(); i++) {
-            MemorySegment in = abi.inputAt(array, i);
-            switch (r.inputs().get(i)) {
-                case Input.Prompt p -> {
-                    abi.inputHeader(in, role, r.enableThinking(), abi.inputPrompt());
-                    abi.promptInput(in, a.allocateFrom(p.text()));
-                }
-                case Input.Tokens t -> {
-                    abi.inputHeader(in, role, r.enableThinking(), abi.inputToken());
-                    abi.tokenInput(in, a.allocateFrom(ValueLayout.JAVA_INT, t.ids()), t.ids().length);
-                }
-                case Input.Embeddings e -> {
-                    abi.inputHeader(in, role, r.enableThinking(), abi.inputEmbed());
-                    abi.embedInput(in, a.allocateFrom(ValueLayout.JAVA_FLOAT, e.data()), e.nTokens());
-                }
-                case Input.Multimodal m -> {
-                    abi.inputHeader(in, role, r.enableThinking(), abi.inputMultimodal());
-                    ImageInput img = m.image();
-                    VideoInput vid = m.video();
-                    AbiAdapter.NativeImage ni = img == null ? null : new AbiAdapter.NativeImage(
-                            a.allocateFrom(ValueLayout.JAVA_FLOAT, img.embeddings()), img.tokensPerImage(),
-                            img.nImages(), img.width(), img.height(), Strings.cString(a, img.start()),
-                            Strings.cString(a, img.end()), Strings.cString(a, img.content()));
-                    AbiAdapter.NativeVideo nv = vid == null ? null : new AbiAdapter.NativeVideo(
-                            a.allocateFrom(ValueLayout.JAVA_FLOAT, vid.embeddings()), vid.tokensPerFrame(),
-                            vid.framesPerVideo(), vid.nVideos(), vid.frameWidth(), vid.frameHeight(),
-                            Strings.cString(a, vid.start()), Strings.cString(a, vid.end()),
-                            Strings.cString(a, vid.content()));
-                    abi.multimodalInput(in, a.allocateFrom(m.prompt()), ni, nv);
-                }
-            }
-        }
-        return array;
-    }
-
-    private MemorySegment inferParam(Arena a, GenerationRequest r) {
-        int mode = switch (r.mode()) {
-            case GENERATE -> abi.modeGenerate();
-            case LAST_HIDDEN_LAYER -> abi.modeLastHiddenLayer();
-            case LOGITS -> abi.modeLogits();
-        };
-        MemorySegment lora = r.lora() == null ? MemorySegment.NULL : abi.loraParam(a, a.allocateFrom(r.lora()));
-        Path cache = r.savePromptCache();
-        MemorySegment pc = cache == null ? MemorySegment.NULL
-                : abi.promptCacheParam(a, true, a.allocateFrom(cache.toAbsolutePath().toString()));
-        return abi.inferParam(a, mode, lora, pc, r.sampling(), r.keepHistory(), r.maxNewTokens());
     }
 
     // -------------------------------------------------------------------- state of the model
@@ -923,13 +585,13 @@ public final class RkllmModel implements LanguageModel {
      * Hands encoder outputs to a cross-attention decoder ({@code rkllm_set_cross_attn_params}). The
      * buffers are copied to native memory that stays valid until the next call or {@link #close()}.
      *
-     * @throws IllegalStateException if the model was not loaded with {@link Builder#crossAttention}
+     * @throws IllegalStateException if the model was not loaded with {@link RkllmModelBuilder#crossAttention}
      */
     public void setCrossAttention(CrossAttention ca) {
         Objects.requireNonNull(ca, "ca");
         if (!params.useCrossAttn) {
             throw new IllegalStateException(name + " was loaded without cross attention: set"
-                    + " RkllmModel.Builder.crossAttention(true) (extend_param.use_cross_attn)");
+                    + " RkllmModelBuilder.crossAttention(true) (extend_param.use_cross_attn)");
         }
         withLock(() -> {
             Arena a = Arena.ofShared();
@@ -989,7 +651,7 @@ public final class RkllmModel implements LanguageModel {
      *
      * <p>Capabilities: tools, thinking and KV reuse (the runtime renders the template; function calling
      * needs a model whose template supports it); no seed (RKLLM takes none); images when the model was
-     * loaded with a {@link Builder#vision vision encoder}.
+     * loaded with a {@link RkllmModelBuilder#vision vision encoder}.
      */
     @Override
     public ModelInfo info() {
@@ -1014,7 +676,7 @@ public final class RkllmModel implements LanguageModel {
 
     // ---------------------------------------------------------------------------- accessors
 
-    /** The vision encoder images go through ({@link Builder#vision}), or null. */
+    /** The vision encoder images go through ({@link RkllmModelBuilder#vision}), or null. */
     public @Nullable VisionEncoder visionEncoder() {
         return vision;
     }
@@ -1075,6 +737,11 @@ public final class RkllmModel implements LanguageModel {
     public OptionalInt vocabSize() {
         int v = vocabSize;
         return v > 0 ? OptionalInt.of(v) : OptionalInt.empty();
+    }
+
+    /** The run in progress, or null (read by the result callback). */
+    @Nullable Run currentRun() {
+        return current;
     }
 
     void learnHiddenSize(int h) {
@@ -1206,7 +873,7 @@ public final class RkllmModel implements LanguageModel {
         }
     }
 
-    private static void requireFile(Path file, String what) {
+    static void requireFile(Path file, String what) {
         Objects.requireNonNull(file, what);
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException(what + " " + file.toAbsolutePath() + " does not exist or is not a file");
@@ -1216,484 +883,5 @@ public final class RkllmModel implements LanguageModel {
     @Override
     public String toString() {
         return "RkllmModel[" + name + ", " + runtime + (closed ? ", closed" : "") + "]";
-    }
-
-    // ------------------------------------------------------------------------- cancellation
-
-    /** Ties a future or subscription to the run it starts. */
-    static final class CancelToken {
-        volatile boolean cancelled;
-        private @Nullable Run run;
-
-        /** Whether the bound run was asked to stop (abort, close, cancel, a failing listener). */
-        synchronized boolean runStopped() {
-            return run != null && run.stopRequested;
-        }
-
-        /** Binds the run; false if already cancelled. */
-        synchronized boolean bind(Run r) {
-            if (cancelled) {
-                return false;
-            }
-            this.run = r;
-            return true;
-        }
-
-        void cancel(RkllmModel m) {
-            Run r;
-            synchronized (this) {
-                cancelled = true;
-                r = run;
-            }
-            if (r != null) {
-                m.abortRun(r);
-            }
-        }
-    }
-
-    private final class GenerationFuture extends CompletableFuture<GenerationResult> {
-        private final CancelToken token;
-
-        GenerationFuture(CancelToken token) {
-            this.token = token;
-        }
-
-        @Override
-        public boolean cancel(boolean mayInterruptIfRunning) {
-            boolean done = super.cancel(mayInterruptIfRunning);
-            if (done) {
-                token.cancel(RkllmModel.this);
-            }
-            return done;
-        }
-
-        @Override
-        public <U> CompletableFuture<U> newIncompleteFuture() {
-            return new CompletableFuture<>();
-        }
-    }
-
-    // ------------------------------------------------------------------------------- builder
-
-    /**
-     * The parameters of {@code rkllm_init}: every field of {@code RKLLMParam} and
-     * {@code RKLLMExtendParam}. Unset fields keep the runtime's defaults ({@code rkllm_createDefaultParam}),
-     * except the CPU mask, which defaults to the big cores this process may use. Each setter checks its range
-     * and throws {@link IllegalArgumentException} naming the field; {@link #load()} checks the
-     * combinations and the ABI-specific fields. Not thread-safe.
-     */
-    public static final class Builder {
-        private final Path modelFile;
-        private @Nullable RkllmRuntime runtime;
-        private @Nullable String name;
-        private @Nullable Integer maxContextLen;
-        private @Nullable Integer maxNewTokens;
-        private @Nullable Integer nKeep;
-        private @Nullable SamplingParams sampling;
-        private @Nullable Integer topK;
-        private @Nullable Float topP;
-        private @Nullable Float temperature;
-        private @Nullable Float repeatPenalty;
-        private @Nullable Float frequencyPenalty;
-        private @Nullable Float presencePenalty;
-        private @Nullable Integer mirostat;
-        private @Nullable Float mirostatTau;
-        private @Nullable Float mirostatEta;
-        private @Nullable Boolean skipSpecialToken;
-        private @Nullable Boolean ignoreEosToken;
-        private @Nullable Boolean async;
-        private boolean imageTagsSet;
-        private @Nullable String imgStart;
-        private @Nullable String imgEnd;
-        private @Nullable String imgContent;
-        private @Nullable Integer baseDomainId;
-        private @Nullable Boolean embedFlash;
-        private @Nullable Integer cpuMask;
-        private @Nullable Integer cpuCount;
-        private @Nullable Integer nBatch;
-        private @Nullable Boolean crossAttention;
-        private int hiddenSize;
-        private @Nullable VisionEncoder vision;
-        private @Nullable Duration runWaitTimeout;
-        private @Nullable HostTuning tuning;
-
-        private Builder(Path modelFile) {
-            this.modelFile = Objects.requireNonNull(modelFile, "modelFile");
-        }
-
-        /** The runtime to load into (default: {@link RkllmRuntime#load()}). */
-        public Builder runtime(RkllmRuntime runtime) {
-            this.runtime = Objects.requireNonNull(runtime, "runtime");
-            return this;
-        }
-
-        /** Name in logs, metrics and JFR events (default: the model file's name). */
-        public Builder name(String name) {
-            this.name = Objects.requireNonNull(name, "name");
-            return this;
-        }
-
-        /**
-         * Context window in tokens ({@code max_context_len}): prompt, history and answer together.
-         * Accepted {@code >= 1}; the runtime refuses more than the model supports (vendor: up to 16K for
-         * most models since 1.2.0).
-         */
-        public Builder maxContextLen(int tokens) {
-            SamplingParams.check(tokens >= 1, "maxContextLen (max_context_len)", tokens, ">= 1");
-            this.maxContextLen = tokens;
-            return this;
-        }
-
-        /** Generated tokens per run ({@code max_new_tokens}); accepted {@code >= 1}, or -1 for no limit. */
-        public Builder maxNewTokens(int tokens) {
-            SamplingParams.check(tokens >= 1 || tokens == -1, "maxNewTokens (max_new_tokens)", tokens,
-                    ">= 1, or -1 for no limit but the context");
-            this.maxNewTokens = tokens;
-            return this;
-        }
-
-        /**
-         * Tokens kept at the start of the KV cache when a full context shifts ({@code n_keep}); accepted
-         * {@code 0 <= n < maxContextLen}, or -1 for the runtime's choice (the system prompt).
-         */
-        public Builder nKeep(int tokens) {
-            SamplingParams.check(tokens >= -1, "nKeep (n_keep)", tokens, ">= 0 and < maxContextLen, or -1");
-            this.nKeep = tokens;
-            return this;
-        }
-
-        /** All sampling parameters at once (checked by {@link SamplingParams#validate()}). */
-        public Builder sampling(SamplingParams sampling) {
-            this.sampling = Objects.requireNonNull(sampling, "sampling").validate();
-            return this;
-        }
-
-        /** {@code top_k}; accepted {@code >= 0} (0 = no top-k cut). */
-        public Builder topK(int k) {
-            SamplingParams.check(k >= 0, "topK (top_k)", k, ">= 0");
-            this.topK = k;
-            return this;
-        }
-
-        /** {@code top_p}; accepted {@code (0, 1]}. */
-        public Builder topP(float p) {
-            SamplingParams.check(p > 0 && p <= 1, "topP (top_p)", p, "(0, 1]");
-            this.topP = p;
-            return this;
-        }
-
-        /** {@code temperature}; accepted {@code >= 0}, finite (0 = greedy). */
-        public Builder temperature(float t) {
-            SamplingParams.check(Float.isFinite(t) && t >= 0, "temperature", t, ">= 0 and finite");
-            this.temperature = t;
-            return this;
-        }
-
-        /** {@code repeat_penalty}; accepted {@code > 0}, finite (1 = off). */
-        public Builder repeatPenalty(float p) {
-            SamplingParams.check(Float.isFinite(p) && p > 0, "repeatPenalty (repeat_penalty)", p, "> 0 and finite");
-            this.repeatPenalty = p;
-            return this;
-        }
-
-        /** {@code frequency_penalty}; any finite value (0 = off). */
-        public Builder frequencyPenalty(float p) {
-            SamplingParams.check(Float.isFinite(p), "frequencyPenalty (frequency_penalty)", p, "any finite value");
-            this.frequencyPenalty = p;
-            return this;
-        }
-
-        /** {@code presence_penalty}; any finite value (0 = off). */
-        public Builder presencePenalty(float p) {
-            SamplingParams.check(Float.isFinite(p), "presencePenalty (presence_penalty)", p, "any finite value");
-            this.presencePenalty = p;
-            return this;
-        }
-
-        /** {@code mirostat} (0 off, 1, 2), {@code mirostat_tau} and {@code mirostat_eta} ({@code > 0}). */
-        public Builder mirostat(int mode, float tau, float eta) {
-            SamplingParams.check(mode >= 0 && mode <= 2, "mirostat", mode, "0 (off), 1 or 2");
-            SamplingParams.check(Float.isFinite(tau) && tau > 0, "mirostatTau (mirostat_tau)", tau, "> 0 and finite");
-            SamplingParams.check(Float.isFinite(eta) && eta > 0, "mirostatEta (mirostat_eta)", eta, "> 0 and finite");
-            this.mirostat = mode;
-            this.mirostatTau = tau;
-            this.mirostatEta = eta;
-            return this;
-        }
-
-        /** Leave special tokens out of the text ({@code skip_special_token}). */
-        public Builder skipSpecialToken(boolean skip) {
-            this.skipSpecialToken = skip;
-            return this;
-        }
-
-        /** Keep generating past end-of-sequence ({@code ignore_eos_token}, ABI 1.3 only: load fails on 1.2). */
-        public Builder ignoreEosToken(boolean ignore) {
-            this.ignoreEosToken = ignore;
-            return this;
-        }
-
-        /**
-         * Run through {@code rkllm_run_async} ({@code is_async}); {@link RkllmModel#generate} still blocks
-         * until the run ends, and {@link RkllmModel#abort()} works the same. The run ends when the runtime
-         * has left its FINISH/ERROR callback ({@code rkllm_is_running} says idle), as with
-         * {@code rkllm_run}: an exception of {@code onFinish} reaches the caller, and the next call (a KV
-         * cache clear, another run) finds the handle idle.
-         */
-        public Builder async(boolean async) {
-            this.async = async;
-            return this;
-        }
-
-        /**
-         * Image tags of multimodal prompts ({@code img_start}, {@code img_end}, {@code img_content}; ABI 1.2
-         * only: 1.3 takes them per input, see {@link ImageInput#withTags}; load fails on 1.3).
-         */
-        public Builder imageTags(@Nullable String start, @Nullable String end, @Nullable String content) {
-            Strings.checkNoNul(start, "img_start");
-            Strings.checkNoNul(end, "img_end");
-            Strings.checkNoNul(content, "img_content");
-            this.imageTagsSet = true;
-            this.imgStart = start;
-            this.imgEnd = end;
-            this.imgContent = content;
-            return this;
-        }
-
-        /** {@code extend_param.base_domain_id} (NPU memory domain); accepted {@code >= 0}. */
-        public Builder baseDomainId(int id) {
-            SamplingParams.check(id >= 0, "baseDomainId (base_domain_id)", id, ">= 0");
-            this.baseDomainId = id;
-            return this;
-        }
-
-        /** Read word embeddings from flash instead of memory ({@code extend_param.embed_flash}). */
-        public Builder embedFlash(boolean on) {
-            this.embedFlash = on;
-            return this;
-        }
-
-        /**
-         * The CPUs of the runtime's threads ({@code extend_param.enabled_cpus_mask}, bit N = CPU N, CPUs
-         * 0-31); {@code enabled_cpus_num} becomes the number of bits unless {@link #cpuCount} is set.
-         * Default: the big cores this process may use ({@code org.npu4j.tuning.CpuTopology#bigCoreMask()};
-         * RK3588: the A76 cores 4-7, mask 0xF0, as the vendor demos pin them; all cores where all are equal).
-         */
-        public Builder cpuMask(int mask) {
-            SamplingParams.check(mask != 0, "cpuMask (enabled_cpus_mask)", "0x" + Integer.toHexString(mask),
-                    "a non-zero mask of CPUs 0-31");
-            this.cpuMask = mask;
-            return this;
-        }
-
-        /** {@code extend_param.enabled_cpus_num}; accepted 1 to the number of CPUs in the mask. */
-        public Builder cpuCount(int n) {
-            SamplingParams.check(n >= 1 && n <= 32, "cpuCount (enabled_cpus_num)", n, "1 to 32");
-            this.cpuCount = n;
-            return this;
-        }
-
-        /**
-         * Batch entries per run ({@code extend_param.n_batch}); accepted 1 to 255 (the field is 8 bits);
-         * with more than 1, run with {@link RkllmModel#generateBatch}.
-         */
-        public Builder nBatch(int n) {
-            SamplingParams.check(n >= 1 && n <= 255, "nBatch (n_batch)", n, "1 to 255");
-            this.nBatch = n;
-            return this;
-        }
-
-        /** Load a cross-attention decoder ({@code extend_param.use_cross_attn}). */
-        public Builder crossAttention(boolean on) {
-            this.crossAttention = on;
-            return this;
-        }
-
-        /**
-         * The model's hidden size ({@code hidden_size} of its config.json), for checking the shapes of
-         * embedding and multimodal inputs (the ABI does not report it until a hidden-state run).
-         */
-        /**
-         * Images through this encoder ({@link org.npu4j.llm.Capability#IMAGES}); the model owns it from
-         * {@link #load()} on and closes it (also when loading fails). Needs the {@link #hiddenSize hidden
-         * size}, which must equal the encoder's embedding width (checked at load, before any native call).
-         * On ABI 1.2, where the image tags are model parameters, sets Qwen-VL's tags unless
-         * {@link #imageTags} gave others.
-         */
-        public Builder vision(@Nullable VisionEncoder encoder) {
-            this.vision = encoder;
-            return this;
-        }
-
-        public Builder hiddenSize(int size) {
-            SamplingParams.check(size >= 1, "hiddenSize", size, ">= 1");
-            this.hiddenSize = size;
-            return this;
-        }
-
-        /**
-         * Host tuning applied for the model's life (default: none): {@link #load()} applies it
-         * ({@link HostTuning#apply()}) before {@code rkllm_init}, {@link RkllmModel#close()} restores the
-         * host after {@code rkllm_destroy}, and the tuning session's shutdown hook restores it at JVM exit if
-         * the model is never closed. Without the rights to write (not root) nothing changes and the plan is
-         * logged once as a warning (a dry run). If applying fails, nothing stays changed and {@link #load()}
-         * throws the {@link TuningException}; if the model then fails to load, the tuning is restored first.
-         */
-        public Builder tuning(@Nullable HostTuning tuning) {
-            this.tuning = tuning;
-            return this;
-        }
-
-        /** How long a call waits for a running generation before {@link RkllmBusyException} (default: forever). */
-        public Builder runWaitTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "timeout");
-            if (timeout.isNegative()) {
-                throw new IllegalArgumentException("runWaitTimeout " + timeout + ": accepted >= 0");
-            }
-            this.runWaitTimeout = timeout;
-            return this;
-        }
-
-        /**
-         * Loads the model ({@code rkllm_init}). Blocks for the load (seconds on a board).
-         *
-         * @throws IllegalArgumentException if the file does not exist or the settings do not fit together or
-         *                                  the ABI
-         * @throws RkllmException           if the runtime refuses the model (not a model, too large a context,
-         *                                  ...)
-         * @throws org.npu4j.NpuException   if no runtime library can be loaded
-         * @throws TuningException          if the {@link #tuning host tuning} cannot be applied (nothing changed)
-         */
-        public RkllmModel load() {
-            boolean loaded = false;
-            try {
-                checkVision();
-                requireFile(modelFile, "model file");
-                RkllmRuntime rt = runtime != null ? runtime : RkllmRuntime.load();
-                TuningSession session = tuning != null ? tuning.apply() : null;
-                try {
-                    RkllmModel m = new RkllmModel(this, rt, session);
-                    loaded = true;
-                    return m;
-                } catch (RuntimeException | Error e) {
-                    TuningSession.restoreAfter(session, e);
-                    throw e;
-                }
-            } finally {
-                if (!loaded && vision != null) {
-                    vision.close();
-                }
-            }
-        }
-
-        /** The encoder's embedding width against the hidden size, before anything native happens. */
-        private void checkVision() {
-            if (vision == null) {
-                return;
-            }
-            String llm = name != null ? name : String.valueOf(modelFile.getFileName());
-            if (hiddenSize <= 0) {
-                throw new IllegalArgumentException("a vision encoder needs the hidden size of " + llm + " to check its"
-                        + " embedding width (" + vision.embedSize() + ") against: give it with hiddenSize (hidden_size"
-                        + " in the model's config.json)");
-            }
-            vision.checkHiddenSize(hiddenSize, llm);
-        }
-
-        /** Applies the settings over the runtime's defaults and checks what depends on several of them. */
-        void apply(ParamValues v, RkllmAbi abi) {
-            if (ignoreEosToken != null && abi == RkllmAbi.V1_2) {
-                throw new IllegalArgumentException("ignoreEosToken (ignore_eos_token) needs RKLLM ABI 1.3; this runtime"
-                        + " speaks 1.2");
-            }
-            if (imageTagsSet && abi != RkllmAbi.V1_2) {
-                throw new IllegalArgumentException("imageTags (img_start/img_end/img_content) are RKLLMParam fields of"
-                        + " ABI 1.2 only; on " + abi + " give them per input with ImageInput.withTags");
-            }
-            v.modelPath = modelFile.toAbsolutePath().toString();
-            if (maxContextLen != null) {
-                v.maxContextLen = maxContextLen;
-            }
-            if (maxNewTokens != null) {
-                v.maxNewTokens = maxNewTokens;
-            }
-            if (nKeep != null) {
-                if (nKeep >= v.maxContextLen) {
-                    throw new IllegalArgumentException("nKeep (n_keep) = " + nKeep + " is out of range: accepted >= 0"
-                            + " and < maxContextLen (" + v.maxContextLen + "), or -1");
-                }
-                v.nKeep = nKeep;
-            }
-            SamplingParams s = sampling != null ? sampling : v.sampling;
-            if (topK != null) {
-                s = s.withTopK(topK);
-            }
-            if (topP != null) {
-                s = s.withTopP(topP);
-            }
-            if (temperature != null) {
-                s = s.withTemperature(temperature);
-            }
-            if (repeatPenalty != null) {
-                s = s.withRepeatPenalty(repeatPenalty);
-            }
-            if (frequencyPenalty != null) {
-                s = s.withFrequencyPenalty(frequencyPenalty);
-            }
-            if (presencePenalty != null) {
-                s = s.withPresencePenalty(presencePenalty);
-            }
-            if (mirostat != null) {
-                s = s.withMirostat(mirostat, mirostatTau, mirostatEta);
-            }
-            v.sampling = s;
-            if (skipSpecialToken != null) {
-                v.skipSpecialToken = skipSpecialToken;
-            }
-            if (ignoreEosToken != null) {
-                v.ignoreEosToken = ignoreEosToken;
-            }
-            if (async != null) {
-                v.isAsync = async;
-            }
-            if (imageTagsSet) {
-                v.imgStart = imgStart;
-                v.imgEnd = imgEnd;
-                v.imgContent = imgContent;
-            } else if (vision != null && abi == RkllmAbi.V1_2) {
-                v.imgStart = VisionEncoder.QWEN_START;
-                v.imgEnd = VisionEncoder.QWEN_END;
-                v.imgContent = VisionEncoder.QWEN_CONTENT;
-            }
-            if (baseDomainId != null) {
-                v.baseDomainId = baseDomainId;
-            }
-            if (embedFlash != null) {
-                v.embedFlash = embedFlash;
-            }
-            int mask = cpuMask != null ? cpuMask : CpuDefaults.defaultMask();
-            int usable = CpuDefaults.usableCpusMask();
-            if (cpuMask != null && (mask & usable) == 0) {
-                throw new IllegalArgumentException("cpuMask (enabled_cpus_mask) = 0x" + Integer.toHexString(mask)
-                        + " names no CPU that is online and allowed to this process: accepted a mask with at least one"
-                        + " of 0x" + Integer.toHexString(usable));
-            }
-            int bits = Integer.bitCount(mask);
-            if (cpuCount != null && cpuCount > bits) {
-                throw new IllegalArgumentException("cpuCount (enabled_cpus_num) = " + cpuCount + " is out of range:"
-                        + " accepted 1 to the " + bits + " CPUs of the mask 0x" + Integer.toHexString(mask));
-            }
-            v.enabledCpusMask = mask;
-            v.enabledCpusNum = cpuCount != null ? cpuCount : bits;
-            if (nBatch != null) {
-                v.nBatch = nBatch;
-            }
-            if (v.nBatch < 1) {
-                v.nBatch = 1; // the runtime treats 0 as 1
-            }
-            if (crossAttention != null) {
-                v.useCrossAttn = crossAttention;
-            }
-        }
     }
 }

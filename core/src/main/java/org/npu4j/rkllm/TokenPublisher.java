@@ -20,7 +20,7 @@ final class TokenPublisher implements Flow.Subscription, GenerationListener {
 
     private final RkllmModel model;
     private final Flow.Subscriber<? super Token> subscriber;
-    private final RkllmModel.CancelToken token = new RkllmModel.CancelToken();
+    private final CancelToken token = new CancelToken();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition demandOrCancel = lock.newCondition();
     private long demand;

@@ -121,6 +121,21 @@ public final class RknnRuntime {
         return RknnNative.has(Objects.requireNonNull(function, "function"));
     }
 
+    /**
+     * A matrix product {@code C = A × B} on the NPU without a model, its memories bound once
+     * ({@link RknnMatmul}).
+     *
+     * @param m rows of A and C
+     * @param k columns of A, rows of B
+     * @param n columns of B and C
+     * @throws UnsupportedOperationException if this runtime has no matmul API (named function and version)
+     * @throws IllegalArgumentException      if a dimension is below 1 (before any native call)
+     * @throws RknnException                 if the runtime refuses the shape or type (its alignment limits)
+     */
+    public RknnMatmul matmul(int m, int k, int n, RknnMatmul.Type type) {
+        return new RknnMatmul(m, k, n, type);
+    }
+
     /** Opens a model file with default options. @see #open(Path, RknnModel.Options) */
     public RknnModel open(Path model) {
         return open(model, RknnModel.Options.defaults());

@@ -106,11 +106,11 @@ abstract class RkllmEmulatorTest {
         assertEquals(0, NativeEnv.emulatorLiveAllocations(), "heap blocks the emulator still owns after destroy");
     }
 
-    RkllmModel.Builder builder() {
+    RkllmModelBuilder builder() {
         return RkllmModel.builder(Emulator.model("rkllm", MODEL)).runtime(runtime).maxContextLen(1024);
     }
 
-    RkllmModel open(UnaryOperator<RkllmModel.Builder> settings) {
+    RkllmModel open(UnaryOperator<RkllmModelBuilder> settings) {
         RkllmModel m = settings.apply(builder()).load();
         opened.add(m);
         return m;

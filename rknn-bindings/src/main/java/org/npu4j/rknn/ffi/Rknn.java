@@ -2119,6 +2119,827 @@ public class Rknn extends Rknn$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+    /**
+     * {@snippet lang=c :
+     * typedef rknn_context rknn_matmul_ctx
+     * }
+     */
+    public static final OfLong rknn_matmul_ctx = Rknn.C_LONG;
+    private static final int RKNN_QUANT_TYPE_PER_LAYER_SYM = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_quant_type.RKNN_QUANT_TYPE_PER_LAYER_SYM = 0
+     * }
+     */
+    public static int RKNN_QUANT_TYPE_PER_LAYER_SYM() {
+        return RKNN_QUANT_TYPE_PER_LAYER_SYM;
+    }
+    private static final int RKNN_QUANT_TYPE_PER_LAYER_ASYM = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_quant_type.RKNN_QUANT_TYPE_PER_LAYER_ASYM = 1
+     * }
+     */
+    public static int RKNN_QUANT_TYPE_PER_LAYER_ASYM() {
+        return RKNN_QUANT_TYPE_PER_LAYER_ASYM;
+    }
+    private static final int RKNN_QUANT_TYPE_PER_CHANNEL_SYM = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_quant_type.RKNN_QUANT_TYPE_PER_CHANNEL_SYM = 2
+     * }
+     */
+    public static int RKNN_QUANT_TYPE_PER_CHANNEL_SYM() {
+        return RKNN_QUANT_TYPE_PER_CHANNEL_SYM;
+    }
+    private static final int RKNN_QUANT_TYPE_PER_CHANNEL_ASYM = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_quant_type.RKNN_QUANT_TYPE_PER_CHANNEL_ASYM = 3
+     * }
+     */
+    public static int RKNN_QUANT_TYPE_PER_CHANNEL_ASYM() {
+        return RKNN_QUANT_TYPE_PER_CHANNEL_ASYM;
+    }
+    private static final int RKNN_QUANT_TYPE_PER_GROUP_SYM = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_quant_type.RKNN_QUANT_TYPE_PER_GROUP_SYM = 4
+     * }
+     */
+    public static int RKNN_QUANT_TYPE_PER_GROUP_SYM() {
+        return RKNN_QUANT_TYPE_PER_GROUP_SYM;
+    }
+    private static final int RKNN_QUANT_TYPE_PER_GROUP_ASYM = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_quant_type.RKNN_QUANT_TYPE_PER_GROUP_ASYM = 5
+     * }
+     */
+    public static int RKNN_QUANT_TYPE_PER_GROUP_ASYM() {
+        return RKNN_QUANT_TYPE_PER_GROUP_ASYM;
+    }
+    private static final int RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT32 = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_type.RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT32 = 1
+     * }
+     */
+    public static int RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT32() {
+        return RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT32;
+    }
+    private static final int RKNN_INT8_MM_INT8_TO_INT32 = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_type.RKNN_INT8_MM_INT8_TO_INT32 = 2
+     * }
+     */
+    public static int RKNN_INT8_MM_INT8_TO_INT32() {
+        return RKNN_INT8_MM_INT8_TO_INT32;
+    }
+    private static final int RKNN_INT8_MM_INT8_TO_INT8 = (int)3L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_type.RKNN_INT8_MM_INT8_TO_INT8 = 3
+     * }
+     */
+    public static int RKNN_INT8_MM_INT8_TO_INT8() {
+        return RKNN_INT8_MM_INT8_TO_INT8;
+    }
+    private static final int RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT16 = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_type.RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT16 = 4
+     * }
+     */
+    public static int RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT16() {
+        return RKNN_FLOAT16_MM_FLOAT16_TO_FLOAT16;
+    }
+    private static final int RKNN_FLOAT16_MM_INT8_TO_FLOAT32 = (int)5L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_type.RKNN_FLOAT16_MM_INT8_TO_FLOAT32 = 5
+     * }
+     */
+    public static int RKNN_FLOAT16_MM_INT8_TO_FLOAT32() {
+        return RKNN_FLOAT16_MM_INT8_TO_FLOAT32;
+    }
+    private static final int RKNN_FLOAT16_MM_INT8_TO_FLOAT16 = (int)6L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_type.RKNN_FLOAT16_MM_INT8_TO_FLOAT16 = 6
+     * }
+     */
+    public static int RKNN_FLOAT16_MM_INT8_TO_FLOAT16() {
+        return RKNN_FLOAT16_MM_INT8_TO_FLOAT16;
+    }
+    private static final int RKNN_FLOAT16_MM_INT4_TO_FLOAT32 = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_type.RKNN_FLOAT16_MM_INT4_TO_FLOAT32 = 7
+     * }
+     */
+    public static int RKNN_FLOAT16_MM_INT4_TO_FLOAT32() {
+        return RKNN_FLOAT16_MM_INT4_TO_FLOAT32;
+    }
+    private static final int RKNN_FLOAT16_MM_INT4_TO_FLOAT16 = (int)8L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_type.RKNN_FLOAT16_MM_INT4_TO_FLOAT16 = 8
+     * }
+     */
+    public static int RKNN_FLOAT16_MM_INT4_TO_FLOAT16() {
+        return RKNN_FLOAT16_MM_INT4_TO_FLOAT16;
+    }
+    private static final int RKNN_INT8_MM_INT8_TO_FLOAT32 = (int)9L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_type.RKNN_INT8_MM_INT8_TO_FLOAT32 = 9
+     * }
+     */
+    public static int RKNN_INT8_MM_INT8_TO_FLOAT32() {
+        return RKNN_INT8_MM_INT8_TO_FLOAT32;
+    }
+    private static final int RKNN_INT4_MM_INT4_TO_INT16 = (int)10L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_type.RKNN_INT4_MM_INT4_TO_INT16 = 10
+     * }
+     */
+    public static int RKNN_INT4_MM_INT4_TO_INT16() {
+        return RKNN_INT4_MM_INT4_TO_INT16;
+    }
+    private static final int RKNN_INT8_MM_INT4_TO_INT32 = (int)11L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_type.RKNN_INT8_MM_INT4_TO_INT32 = 11
+     * }
+     */
+    public static int RKNN_INT8_MM_INT4_TO_INT32() {
+        return RKNN_INT8_MM_INT4_TO_INT32;
+    }
+    private static final int RKNN_FLOAT16_MM_INT4_TO_BFLOAT16 = (int)12L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_type.RKNN_FLOAT16_MM_INT4_TO_BFLOAT16 = 12
+     * }
+     */
+    public static int RKNN_FLOAT16_MM_INT4_TO_BFLOAT16() {
+        return RKNN_FLOAT16_MM_INT4_TO_BFLOAT16;
+    }
+    private static final int RKNN_INT8_MM_INT4_TO_FLOAT16 = (int)15L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_type.RKNN_INT8_MM_INT4_TO_FLOAT16 = 15
+     * }
+     */
+    public static int RKNN_INT8_MM_INT4_TO_FLOAT16() {
+        return RKNN_INT8_MM_INT4_TO_FLOAT16;
+    }
+    private static final int RKNN_MM_LAYOUT_NORM = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_layout.RKNN_MM_LAYOUT_NORM = 0
+     * }
+     */
+    public static int RKNN_MM_LAYOUT_NORM() {
+        return RKNN_MM_LAYOUT_NORM;
+    }
+    private static final int RKNN_MM_LAYOUT_NATIVE = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_layout.RKNN_MM_LAYOUT_NATIVE = 1
+     * }
+     */
+    public static int RKNN_MM_LAYOUT_NATIVE() {
+        return RKNN_MM_LAYOUT_NATIVE;
+    }
+    private static final int RKNN_MM_LAYOUT_TP_NORM = (int)2L;
+    /**
+     * {@snippet lang=c :
+     * enum rknn_matmul_layout.RKNN_MM_LAYOUT_TP_NORM = 2
+     * }
+     */
+    public static int RKNN_MM_LAYOUT_TP_NORM() {
+        return RKNN_MM_LAYOUT_TP_NORM;
+    }
+
+    private static class rknn_matmul_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Rknn.C_INT,
+            Rknn.C_POINTER,
+            Rknn.C_POINTER,
+            Rknn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("rknn_matmul_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int rknn_matmul_create(rknn_matmul_ctx *ctx, rknn_matmul_info *info, rknn_matmul_io_attr *io_attr)
+     * }
+     */
+    public static FunctionDescriptor rknn_matmul_create$descriptor() {
+        return rknn_matmul_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int rknn_matmul_create(rknn_matmul_ctx *ctx, rknn_matmul_info *info, rknn_matmul_io_attr *io_attr)
+     * }
+     */
+    public static MethodHandle rknn_matmul_create$handle() {
+        return rknn_matmul_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int rknn_matmul_create(rknn_matmul_ctx *ctx, rknn_matmul_info *info, rknn_matmul_io_attr *io_attr)
+     * }
+     */
+    public static MemorySegment rknn_matmul_create$address() {
+        return rknn_matmul_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int rknn_matmul_create(rknn_matmul_ctx *ctx, rknn_matmul_info *info, rknn_matmul_io_attr *io_attr)
+     * }
+     */
+    public static int rknn_matmul_create(MemorySegment ctx, MemorySegment info, MemorySegment io_attr) {
+        var mh$ = rknn_matmul_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("rknn_matmul_create", ctx, info, io_attr);
+            }
+            return (int)mh$.invokeExact(ctx, info, io_attr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class rknn_matmul_create_dynamic_shape {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Rknn.C_INT,
+            Rknn.C_POINTER,
+            Rknn.C_POINTER,
+            Rknn.C_INT,
+            Rknn.C_POINTER,
+            Rknn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("rknn_matmul_create_dynamic_shape");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int rknn_matmul_create_dynamic_shape(rknn_matmul_ctx *ctx, rknn_matmul_info *info, int shape_num, rknn_matmul_shape dynamic_shapes[], rknn_matmul_io_attr io_attrs[])
+     * }
+     */
+    public static FunctionDescriptor rknn_matmul_create_dynamic_shape$descriptor() {
+        return rknn_matmul_create_dynamic_shape.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int rknn_matmul_create_dynamic_shape(rknn_matmul_ctx *ctx, rknn_matmul_info *info, int shape_num, rknn_matmul_shape dynamic_shapes[], rknn_matmul_io_attr io_attrs[])
+     * }
+     */
+    public static MethodHandle rknn_matmul_create_dynamic_shape$handle() {
+        return rknn_matmul_create_dynamic_shape.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int rknn_matmul_create_dynamic_shape(rknn_matmul_ctx *ctx, rknn_matmul_info *info, int shape_num, rknn_matmul_shape dynamic_shapes[], rknn_matmul_io_attr io_attrs[])
+     * }
+     */
+    public static MemorySegment rknn_matmul_create_dynamic_shape$address() {
+        return rknn_matmul_create_dynamic_shape.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int rknn_matmul_create_dynamic_shape(rknn_matmul_ctx *ctx, rknn_matmul_info *info, int shape_num, rknn_matmul_shape dynamic_shapes[], rknn_matmul_io_attr io_attrs[])
+     * }
+     */
+    public static int rknn_matmul_create_dynamic_shape(MemorySegment ctx, MemorySegment info, int shape_num, MemorySegment dynamic_shapes, MemorySegment io_attrs) {
+        var mh$ = rknn_matmul_create_dynamic_shape.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("rknn_matmul_create_dynamic_shape", ctx, info, shape_num, dynamic_shapes, io_attrs);
+            }
+            return (int)mh$.invokeExact(ctx, info, shape_num, dynamic_shapes, io_attrs);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class rknn_matmul_set_io_mem {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Rknn.C_INT,
+            Rknn.C_LONG,
+            Rknn.C_POINTER,
+            Rknn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("rknn_matmul_set_io_mem");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int rknn_matmul_set_io_mem(rknn_matmul_ctx ctx, rknn_tensor_mem *mem, rknn_matmul_tensor_attr *attr)
+     * }
+     */
+    public static FunctionDescriptor rknn_matmul_set_io_mem$descriptor() {
+        return rknn_matmul_set_io_mem.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int rknn_matmul_set_io_mem(rknn_matmul_ctx ctx, rknn_tensor_mem *mem, rknn_matmul_tensor_attr *attr)
+     * }
+     */
+    public static MethodHandle rknn_matmul_set_io_mem$handle() {
+        return rknn_matmul_set_io_mem.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int rknn_matmul_set_io_mem(rknn_matmul_ctx ctx, rknn_tensor_mem *mem, rknn_matmul_tensor_attr *attr)
+     * }
+     */
+    public static MemorySegment rknn_matmul_set_io_mem$address() {
+        return rknn_matmul_set_io_mem.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int rknn_matmul_set_io_mem(rknn_matmul_ctx ctx, rknn_tensor_mem *mem, rknn_matmul_tensor_attr *attr)
+     * }
+     */
+    public static int rknn_matmul_set_io_mem(long ctx, MemorySegment mem, MemorySegment attr) {
+        var mh$ = rknn_matmul_set_io_mem.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("rknn_matmul_set_io_mem", ctx, mem, attr);
+            }
+            return (int)mh$.invokeExact(ctx, mem, attr);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class rknn_matmul_set_core_mask {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Rknn.C_INT,
+            Rknn.C_LONG,
+            Rknn.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("rknn_matmul_set_core_mask");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int rknn_matmul_set_core_mask(rknn_matmul_ctx context, rknn_core_mask core_mask)
+     * }
+     */
+    public static FunctionDescriptor rknn_matmul_set_core_mask$descriptor() {
+        return rknn_matmul_set_core_mask.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int rknn_matmul_set_core_mask(rknn_matmul_ctx context, rknn_core_mask core_mask)
+     * }
+     */
+    public static MethodHandle rknn_matmul_set_core_mask$handle() {
+        return rknn_matmul_set_core_mask.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int rknn_matmul_set_core_mask(rknn_matmul_ctx context, rknn_core_mask core_mask)
+     * }
+     */
+    public static MemorySegment rknn_matmul_set_core_mask$address() {
+        return rknn_matmul_set_core_mask.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int rknn_matmul_set_core_mask(rknn_matmul_ctx context, rknn_core_mask core_mask)
+     * }
+     */
+    public static int rknn_matmul_set_core_mask(long context, int core_mask) {
+        var mh$ = rknn_matmul_set_core_mask.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("rknn_matmul_set_core_mask", context, core_mask);
+            }
+            return (int)mh$.invokeExact(context, core_mask);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class rknn_matmul_set_quant_params {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Rknn.C_INT,
+            Rknn.C_LONG,
+            Rknn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("rknn_matmul_set_quant_params");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int rknn_matmul_set_quant_params(rknn_matmul_ctx context, rknn_quant_params *params)
+     * }
+     */
+    public static FunctionDescriptor rknn_matmul_set_quant_params$descriptor() {
+        return rknn_matmul_set_quant_params.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int rknn_matmul_set_quant_params(rknn_matmul_ctx context, rknn_quant_params *params)
+     * }
+     */
+    public static MethodHandle rknn_matmul_set_quant_params$handle() {
+        return rknn_matmul_set_quant_params.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int rknn_matmul_set_quant_params(rknn_matmul_ctx context, rknn_quant_params *params)
+     * }
+     */
+    public static MemorySegment rknn_matmul_set_quant_params$address() {
+        return rknn_matmul_set_quant_params.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int rknn_matmul_set_quant_params(rknn_matmul_ctx context, rknn_quant_params *params)
+     * }
+     */
+    public static int rknn_matmul_set_quant_params(long context, MemorySegment params) {
+        var mh$ = rknn_matmul_set_quant_params.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("rknn_matmul_set_quant_params", context, params);
+            }
+            return (int)mh$.invokeExact(context, params);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class rknn_matmul_get_quant_params {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Rknn.C_INT,
+            Rknn.C_LONG,
+            Rknn.C_POINTER,
+            Rknn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("rknn_matmul_get_quant_params");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int rknn_matmul_get_quant_params(rknn_matmul_ctx ctx, rknn_quant_params *params, float *scale)
+     * }
+     */
+    public static FunctionDescriptor rknn_matmul_get_quant_params$descriptor() {
+        return rknn_matmul_get_quant_params.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int rknn_matmul_get_quant_params(rknn_matmul_ctx ctx, rknn_quant_params *params, float *scale)
+     * }
+     */
+    public static MethodHandle rknn_matmul_get_quant_params$handle() {
+        return rknn_matmul_get_quant_params.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int rknn_matmul_get_quant_params(rknn_matmul_ctx ctx, rknn_quant_params *params, float *scale)
+     * }
+     */
+    public static MemorySegment rknn_matmul_get_quant_params$address() {
+        return rknn_matmul_get_quant_params.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int rknn_matmul_get_quant_params(rknn_matmul_ctx ctx, rknn_quant_params *params, float *scale)
+     * }
+     */
+    public static int rknn_matmul_get_quant_params(long ctx, MemorySegment params, MemorySegment scale) {
+        var mh$ = rknn_matmul_get_quant_params.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("rknn_matmul_get_quant_params", ctx, params, scale);
+            }
+            return (int)mh$.invokeExact(ctx, params, scale);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class rknn_matmul_set_dynamic_shape {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Rknn.C_INT,
+            Rknn.C_LONG,
+            Rknn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("rknn_matmul_set_dynamic_shape");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int rknn_matmul_set_dynamic_shape(rknn_matmul_ctx ctx, rknn_matmul_shape *shape)
+     * }
+     */
+    public static FunctionDescriptor rknn_matmul_set_dynamic_shape$descriptor() {
+        return rknn_matmul_set_dynamic_shape.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int rknn_matmul_set_dynamic_shape(rknn_matmul_ctx ctx, rknn_matmul_shape *shape)
+     * }
+     */
+    public static MethodHandle rknn_matmul_set_dynamic_shape$handle() {
+        return rknn_matmul_set_dynamic_shape.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int rknn_matmul_set_dynamic_shape(rknn_matmul_ctx ctx, rknn_matmul_shape *shape)
+     * }
+     */
+    public static MemorySegment rknn_matmul_set_dynamic_shape$address() {
+        return rknn_matmul_set_dynamic_shape.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int rknn_matmul_set_dynamic_shape(rknn_matmul_ctx ctx, rknn_matmul_shape *shape)
+     * }
+     */
+    public static int rknn_matmul_set_dynamic_shape(long ctx, MemorySegment shape) {
+        var mh$ = rknn_matmul_set_dynamic_shape.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("rknn_matmul_set_dynamic_shape", ctx, shape);
+            }
+            return (int)mh$.invokeExact(ctx, shape);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class rknn_matmul_run {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Rknn.C_INT,
+            Rknn.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("rknn_matmul_run");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int rknn_matmul_run(rknn_matmul_ctx ctx)
+     * }
+     */
+    public static FunctionDescriptor rknn_matmul_run$descriptor() {
+        return rknn_matmul_run.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int rknn_matmul_run(rknn_matmul_ctx ctx)
+     * }
+     */
+    public static MethodHandle rknn_matmul_run$handle() {
+        return rknn_matmul_run.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int rknn_matmul_run(rknn_matmul_ctx ctx)
+     * }
+     */
+    public static MemorySegment rknn_matmul_run$address() {
+        return rknn_matmul_run.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int rknn_matmul_run(rknn_matmul_ctx ctx)
+     * }
+     */
+    public static int rknn_matmul_run(long ctx) {
+        var mh$ = rknn_matmul_run.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("rknn_matmul_run", ctx);
+            }
+            return (int)mh$.invokeExact(ctx);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class rknn_matmul_destroy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Rknn.C_INT,
+            Rknn.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("rknn_matmul_destroy");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int rknn_matmul_destroy(rknn_matmul_ctx ctx)
+     * }
+     */
+    public static FunctionDescriptor rknn_matmul_destroy$descriptor() {
+        return rknn_matmul_destroy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int rknn_matmul_destroy(rknn_matmul_ctx ctx)
+     * }
+     */
+    public static MethodHandle rknn_matmul_destroy$handle() {
+        return rknn_matmul_destroy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int rknn_matmul_destroy(rknn_matmul_ctx ctx)
+     * }
+     */
+    public static MemorySegment rknn_matmul_destroy$address() {
+        return rknn_matmul_destroy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int rknn_matmul_destroy(rknn_matmul_ctx ctx)
+     * }
+     */
+    public static int rknn_matmul_destroy(long ctx) {
+        var mh$ = rknn_matmul_destroy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("rknn_matmul_destroy", ctx);
+            }
+            return (int)mh$.invokeExact(ctx);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class rknn_B_normal_layout_to_native_layout {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            Rknn.C_INT,
+            Rknn.C_POINTER,
+            Rknn.C_POINTER,
+            Rknn.C_INT,
+            Rknn.C_INT,
+            Rknn.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("rknn_B_normal_layout_to_native_layout");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int rknn_B_normal_layout_to_native_layout(void *B_input, void *B_output, int K, int N, rknn_matmul_info *info)
+     * }
+     */
+    public static FunctionDescriptor rknn_B_normal_layout_to_native_layout$descriptor() {
+        return rknn_B_normal_layout_to_native_layout.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int rknn_B_normal_layout_to_native_layout(void *B_input, void *B_output, int K, int N, rknn_matmul_info *info)
+     * }
+     */
+    public static MethodHandle rknn_B_normal_layout_to_native_layout$handle() {
+        return rknn_B_normal_layout_to_native_layout.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int rknn_B_normal_layout_to_native_layout(void *B_input, void *B_output, int K, int N, rknn_matmul_info *info)
+     * }
+     */
+    public static MemorySegment rknn_B_normal_layout_to_native_layout$address() {
+        return rknn_B_normal_layout_to_native_layout.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int rknn_B_normal_layout_to_native_layout(void *B_input, void *B_output, int K, int N, rknn_matmul_info *info)
+     * }
+     */
+    public static int rknn_B_normal_layout_to_native_layout(MemorySegment B_input, MemorySegment B_output, int K, int N, MemorySegment info) {
+        var mh$ = rknn_B_normal_layout_to_native_layout.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("rknn_B_normal_layout_to_native_layout", B_input, B_output, K, N, info);
+            }
+            return (int)mh$.invokeExact(B_input, B_output, K, N, info);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int RKNN_ERR_FAIL = (int)-1L;
     /**
      * {@snippet lang=c :
