@@ -122,6 +122,7 @@ enum {
     AXLLM_L_COPY = 43,   /* 4 lanes: id digits + class of the token the copy head points at */
     AXLLM_L_DEEP = 47,   /* 4 lanes: deep fingerprint, rewritten by every layer >= 3 */
     AXLLM_L_TRESP = 51,  /* 3 lanes: found + position of the last </tool_response> */
+    AXLLM_L_DS = 54,     /* 4 lanes: Qwen3-VL deepstack features of an image token (0 elsewhere) */
     AXLLM_LANES = 64     /* lanes 64.. carry the embedding's noise through */
 };
 

@@ -28,6 +28,18 @@
  *            opener), i.e. the next name token to copy).
  *   layer >=3: DEEP (rotary dot-product attention with a per-layer
  *            frequency, mixing per-layer hash features into a fingerprint).
+ *
+ * Multimodal RoPE (Qwen-VL): a layer whose prefill `indices` hold three rows
+ * [3, T] (temporal, height, width position of each token; a decode group's
+ * single position is all three) is an mRoPE layer. The heads above use the
+ * temporal row; in layers >= 3 an mRoPE layer adds a VIS head: a hash, in
+ * cache order, of every attended row's three positions and its deepstack
+ * lanes (AXLLM_L_DS) as its K/V rows hold them, added to the DEEP lanes. So
+ * one wrong height or width id, or one missing deepstack add, changes the
+ * fingerprint the answer is drawn from. Layers 1 and 2 halve the deepstack
+ * lanes (zero in text), so it also matters after which layer a Qwen3-VL
+ * deepstack feature is added (after layer k for feature k, as HF
+ * transformers' Qwen3-VL text model does).
  * Retrieval scores differ by >= 200 between candidates, so exp() of the
  * losers underflows to exactly 0 and a retrieval is an exact copy. Decode
  * and prefill add the same terms in the same (position) order, so a token
@@ -92,7 +104,7 @@ static uint32_t lanes_hash(const float *l, int n, uint32_t h) {
 /* Heads                                                               */
 /* ------------------------------------------------------------------ */
 
-enum head_kind { H_NONE, H_PREV1, H_PREV2, H_MEAN, H_LAST, H_FIRST, H_FIRST_AFTER, H_AT, H_DEEP };
+enum head_kind { H_NONE, H_PREV1, H_PREV2, H_MEAN, H_LAST, H_FIRST, H_FIRST_AFTER, H_AT, H_DEEP, H_VIS };
 
 struct head {
     enum head_kind kind;
@@ -103,7 +115,7 @@ struct head {
 
 enum { F_IM_START, F_THINK_END, F_NAME_OPEN, F_QUOTE, F_TRESP_END };
 
-static int layer_heads(int layer, struct head *h) {
+static int layer_heads(int layer, bool mrope, struct head *h) {
     memset(h, 0, sizeof(struct head) * NHEAD);
     switch (layer) {
     case 0:
@@ -122,7 +134,13 @@ static int layer_heads(int layer, struct head *h) {
         h[1] = (struct head){H_AT, 0, AXLLM_L_COPY, 4};
         h[2] = (struct head){H_LAST, F_TRESP_END, AXLLM_L_TRESP, 3};
         return 3;
-    default: h[0] = (struct head){H_DEEP, 0, AXLLM_L_DEEP, 4}; return 1;
+    default:
+        h[0] = (struct head){H_DEEP, 0, AXLLM_L_DEEP, 4};
+        if (mrope) {
+            h[1] = (struct head){H_VIS, 0, AXLLM_L_DEEP, 4}; /* added to DEEP's result */
+            return 2;
+        }
+        return 1;
     }
 }
 
@@ -153,8 +171,14 @@ static float deep_feature(const float *x, int layer, int m) {
     return (float)((int)(h & 31) - 16) / 16.0f;
 }
 
+/* A token's rotary positions: temporal, height, width (all equal for text). */
+struct pos3 {
+    int t, h, w;
+};
+
 /* K and V rows of one token for one layer (floats, rounded to bf16 later). */
-static void key_value(int layer, const struct head *h, int nh, const float *x, int pos, float *k, float *v) {
+static void key_value(int layer, const struct head *h, int nh, const float *x, struct pos3 p3, float *k, float *v) {
+    int pos = p3.t;
     for (int j = 0; j < nh; j++) {
         float *kk = k + 4 * j, *vv = v + 8 * j;
         switch (h[j].kind) {
@@ -189,6 +213,12 @@ static void key_value(int layer, const struct head *h, int nh, const float *x, i
             }
             break;
         }
+        case H_VIS:
+            put_pos(kk, p3.t);
+            put_pos(kk + 2, p3.h);
+            put_pos(vv, p3.w);
+            memcpy(vv + 2, x + AXLLM_L_DS, 4 * sizeof(float));
+            break;
         case H_NONE: break;
         }
     }
@@ -215,6 +245,7 @@ static float score(const struct head *h, int layer, const float *q, int pq, cons
         float w = deep_freq(layer) * (float)pq;
         return 4.0f * (cosf(w) * k[0] + sinf(w) * k[1]);
     }
+    case H_VIS:
     case H_NONE: break;
     }
     return 0.0f;
@@ -285,12 +316,13 @@ int ax_axllm_layer_check(const struct ax_desc *d, char *why, size_t whylen) {
         bool ok = in->type == AXCL_DATA_TYPE_BF16 && ix->type == AXCL_DATA_TYPE_UINT32 &&
                   mk->type == AXCL_DATA_TYPE_BF16 && kc->type == AXCL_DATA_TYPE_BF16 && vc->type == AXCL_DATA_TYPE_BF16 &&
                   ko->type == AXCL_DATA_TYPE_BF16 && vo->type == AXCL_DATA_TYPE_BF16 && ou->type == AXCL_DATA_TYPE_BF16;
-        ok = ok && dim(ix, g, 1) == T && dim(mk, g, 1) == T && dim(ko, g, 1) == T && dim(vo, g, 1) == T &&
+        ok = ok && (dim(ix, g, 0) == 1 || dim(ix, g, 0) == 3) && ix->ndims[g] == 2 && dim(ix, g, 1) == T &&
+             dim(mk, g, 1) == T && dim(ko, g, 1) == T && dim(vo, g, 1) == T &&
              dim(ou, g, 1) == T && dim(ou, g, 2) == H && dim(vo, g, 2) == kv && dim(kc, g, 2) == kv &&
              dim(vc, g, 2) == kv && dim(vc, g, 1) == R;
         if (!ok) {
             snprintf(why, whylen,
-                     "compute axllm_layer group %d: expected bf16 input [1,T,H], uint32 indices [1,T], bf16 mask"
+                     "compute axllm_layer group %d: expected bf16 input [1,T,H], uint32 indices [1,T] (or [3,T]: mRoPE), bf16 mask"
                      " [1,T,hist+T], K_cache/V_cache [1,R,kv], K_cache_out/V_cache_out [1,T,kv], output [1,T,H]",
                      g);
             return -1;
@@ -331,8 +363,14 @@ int ax_axllm_layer_run(const struct ax_desc *d, int group, const uint8_t *const 
     const uint16_t *kc = (const uint16_t *)in[io.kc], *vc = (const uint16_t *)in[io.vc];
     uint16_t *ko = (uint16_t *)out[io.kout], *vo = (uint16_t *)out[io.vout], *y = (uint16_t *)out[io.output];
 
+    /* mRoPE: some group's indices hold 3 rows (t, h, w); this group's rows: */
+    bool mrope = false;
+    for (int gg = 0; gg < d->ngroups; gg++) {
+        mrope |= dim(&d->in[io.indices], gg, 0) == 3;
+    }
+    int rows3 = dim(&d->in[io.indices], g, 0) == 3;
     struct head heads[NHEAD];
-    int nh = layer_heads(layer, heads);
+    int nh = layer_heads(layer, mrope, heads);
     float *x = malloc(sizeof(float) * (size_t)T * AXLLM_LANES);
     float *ck = malloc(sizeof(float) * (size_t)T * 16), *cv = malloc(sizeof(float) * (size_t)T * 32);
     if (!x || !ck || !cv) {
@@ -349,7 +387,8 @@ int ax_axllm_layer_run(const struct ax_desc *d, int group, const uint8_t *const 
         if (layer == 0) {
             put_pos(xi + AXLLM_L_POS, (int)idx[i]);
         }
-        key_value(layer, heads, nh, xi, (int)idx[i], kr, vr);
+        struct pos3 p3 = {(int)idx[i], (int)idx[rows3 ? T + i : i], (int)idx[rows3 ? 2 * T + i : i]};
+        key_value(layer, heads, nh, xi, p3, kr, vr);
         uint16_t *krow = ko + (size_t)i * kv, *vrow = vo + (size_t)i * kv;
         for (int e = 0; e < kv; e++) {
             /* Beyond the heads' width: the row carries the token's other features (noise lanes). */
@@ -382,6 +421,29 @@ int ax_axllm_layer_run(const struct ax_desc *d, int group, const uint8_t *const 
         memset(res, 0, sizeof res);
         for (int j = 0; j < nh; j++) {
             if (!head_active(&heads[j], q, pq)) {
+                continue;
+            }
+            if (heads[j].kind == H_VIS) {
+                /* hash of every attended row's K/V slot, in cache order: positions and deepstack lanes */
+                uint32_t hv = 0x2545F491u + (uint32_t)layer;
+                for (int c = 0; c < M; c++) {
+                    if (!(emu_bf16_to_float(mrow[c]) > -1000.0f)) {
+                        continue;
+                    }
+                    float kf[4], vf[6];
+                    if (c < hist) {
+                        load_row(kc + (size_t)c * kv + 4 * j, 4, kf);
+                        load_row(vc + (size_t)c * kv + 8 * j, 6, vf);
+                    } else {
+                        memcpy(kf, ck + (size_t)(c - hist) * 16 + 4 * j, sizeof kf);
+                        memcpy(vf, cv + (size_t)(c - hist) * 32 + 8 * j, sizeof vf);
+                    }
+                    hv = lanes_hash(kf, 4, hv);
+                    hv = lanes_hash(vf, 6, hv);
+                }
+                for (int e = 0; e < 4; e++) {
+                    res[j][e] = (float)((int)(axllm_mix32(hv + (uint32_t)e) & 31) - 16) / 16.0f;
+                }
                 continue;
             }
             float best = -INFINITY;
@@ -429,10 +491,16 @@ int ax_axllm_layer_run(const struct ax_desc *d, int group, const uint8_t *const 
                 res[j][e] = (float)(acc[e] / sum);
             }
         }
-        /* Residual: the heads' results replace their (zero, or previous DEEP) lanes. */
+        /* Residual: the heads' results replace their (zero, or previous DEEP) lanes; VIS adds to DEEP's. */
         for (int j = 0; j < nh; j++) {
             for (int e = 0; e < heads[j].out_n; e++) {
-                q[heads[j].out_lane + e] = bf16_round(res[j][e]);
+                float r = heads[j].kind == H_VIS ? q[heads[j].out_lane + e] + res[j][e] : res[j][e];
+                q[heads[j].out_lane + e] = bf16_round(r);
+            }
+        }
+        if (layer >= 1 && layer < AXLLM_CORE_LAYERS) {
+            for (int e = 0; e < 4; e++) {
+                q[AXLLM_L_DS + e] = bf16_round(0.5f * q[AXLLM_L_DS + e]);
             }
         }
         uint16_t *yr = y + (size_t)i * H;

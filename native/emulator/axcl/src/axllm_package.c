@@ -40,6 +40,8 @@ struct llm_profile {
     int vision_size, vision_patch, vision_merge;
     const char *vision_usage;
     double vision_ms[3];
+    bool mrope;           /* prefill indices [3, P]: temporal, height, width rows (Qwen-VL) */
+    int deepstack;        /* encoder outputs after the first: Qwen3-VL deepstack features */
 };
 
 /* Qwen3-0.6B as Axera's current HF package (shared/facts/axllm.md); times
@@ -101,6 +103,34 @@ static const struct llm_profile PROFILES[] = {
         .vision_size = 448, .vision_patch = 14, .vision_merge = 2,
         .vision_usage = "sys=1M cmm=8M",
         .vision_ms = {454, 454, 454},
+    },
+    /* A Qwen3-VL-shaped toy VLM: 6 layers of the toy LLM whose prefill
+     * indices carry Qwen-VL's three mRoPE rows [3, P] (the decode group's one
+     * position serves all three, as ax-llm's G3 picks decode groups by a
+     * 1-element indices), and a Qwen3-VL-style encoder: 448 x 448 uint8 NHWC
+     * in, patch 16 merged 2 x 2, so (448 / 32)^2 = 196 tokens as Qwen3-VL-2B's
+     * (shared/facts/rknn.md, "VLM encoders"), 4 outputs: the embeddings and 3
+     * deepstack features, added after layers 0, 1, 2. Times as tiny-vl. */
+    {
+        .name = "tiny-qwen3-vl",
+        .model_name = "tiny toy Qwen3-VL-shaped VLM (npu4j emulator package)",
+        .arch = "tiny_qwen3_vl",
+        .layers = 6, .hidden = 128, .kv = 64,
+        .capacity = 1023, .chunk = 128,
+        .ncaps = 5, .caps = {0, 128, 256, 384, 512},
+        .rows = 0, .special_base = 0,
+        .suffixed = false,
+        .layer_usage = "sys=64K cmm=512K", .post_usage = "sys=64K cmm=512K",
+        .decode_ms = {0.2, 0.18, 0.15},
+        .prefill_ms = {1.2, 1.0, 0.6},
+        .post_ms = {0.3, 0.3, 0.25},
+        .tokenizer_type = "Qwen3VL",
+        .vlm_type = "Qwen3VL",
+        .vision_size = 448, .vision_patch = 16, .vision_merge = 2,
+        .vision_usage = "sys=1M cmm=8M",
+        .vision_ms = {454, 454, 454},
+        .mrope = true,
+        .deepstack = 3,
     },
 };
 
@@ -200,7 +230,7 @@ static int write_layer(const struct llm_profile *p, const char *path, int layer)
         }
         snprintf(d, sizeof d, "1x%dx%d", T, H);
         tensor(f, true, "input", g, p->suffixed, "bf16", d);
-        snprintf(d, sizeof d, "1x%d", T);
+        snprintf(d, sizeof d, "%dx%d", p->mrope && g > 0 ? 3 : 1, T);
         tensor(f, true, "indices", g, p->suffixed, "uint32", d);
         snprintf(d, sizeof d, "1x%dx%d", T, cols);
         tensor(f, true, "mask", g, p->suffixed, "bf16", d);
@@ -252,6 +282,10 @@ static int write_vision(const struct llm_profile *p, const char *path) {
             p->hidden, p->vision_patch, p->vision_merge, p->vision_merge);
     fprintf(f, "# %dx%d pixel block. Time: see axllm_package.c (the 448x448 encoder of MiniCPM-V-4.6 on AX650).\n",
             B, B);
+    if (p->deepstack > 0) {
+        fprintf(f, "# Outputs 2..%d: Qwen3-VL deepstack features, added to the image tokens' hidden state after\n"
+                   "# decoder layers 0..%d.\n", p->deepstack + 1, p->deepstack - 1);
+    }
     fprintf(f, "name %s vision encoder (npu4j emulator)\n", p->arch);
     fprintf(f, "compiler npu4j emulator descriptor v1 (ax-llm package)\nmodel_type 3core\nusage %s\n", p->vision_usage);
     fprintf(f, "time_ms default=%g tuned=%g native=%g\n", p->vision_ms[0], p->vision_ms[1], p->vision_ms[2]);
@@ -259,6 +293,9 @@ static int write_vision(const struct llm_profile *p, const char *path) {
     fprintf(f, "compute axllm_vision patch=%d merge=%d\n", p->vision_patch, p->vision_merge);
     fprintf(f, "input hidden_states uint8 nhwc 1x%dx%dx3\n", S, S);
     fprintf(f, "output image_embeds bf16 none 1x%dx%d\n", T, p->hidden);
+    for (int k = 1; k <= p->deepstack; k++) {
+        fprintf(f, "output deepstack_%d bf16 none 1x%dx%d\n", k, T, p->hidden);
+    }
     bool bad = ferror(f);
     return fclose(f) != 0 || bad ? -1 : 0;
 }
@@ -368,7 +405,7 @@ AX_EXPORT int npu4j_emu_axllm_write_package(const char *dir, const char *profile
     }
     const struct llm_profile *p = profile_find(profile);
     if (!p) {
-        return fail("npu4j_emu_axllm_write_package: unknown profile \"%s\" (expected qwen3-0.6b, tiny or tiny-vl)%s", profile, "");
+        return fail("npu4j_emu_axllm_write_package: unknown profile \"%s\" (expected qwen3-0.6b, tiny, tiny-vl or tiny-qwen3-vl)%s", profile, "");
     }
     if (!axllm_vocab()) {
         return fail("npu4j_emu_axllm_write_package: out of memory building the vocabulary%s%s", "", "");

@@ -23,6 +23,14 @@
  * The toy LLM's MEAN head averages lanes 4..7 over the context, and the
  * answer is seeded by that mean (axllm_model.c), so another image gives
  * another answer and the same image the same one.
+ *
+ * A Qwen3-VL-style encoder has further outputs of the same shape and type,
+ * its deepstack features (`deepstack_1` ..), which the runner adds to the
+ * hidden state of the image tokens after decoder layer k - 1 for output k
+ * (HF transformers' Qwen3-VL text model adds feature k after layer k). Row t
+ * of output k >= 1: lanes AXLLM_L_DS.. +3 hash features k/16 of the block
+ * and k, lanes 64.. small noise, every other lane 0; the toy LLM's mRoPE
+ * layers read the deepstack lanes (axllm_model.c).
  */
 #include "axemu.h"
 #include "axllm.h"
@@ -34,8 +42,10 @@ static int dim(const struct ax_tensor *t, int i) {
 }
 
 int ax_axllm_vision_check(const struct ax_desc *d, char *why, size_t whylen) {
-    if (d->ngroups != 1 || d->nin != 1 || d->nout != 1) {
-        snprintf(why, whylen, "compute axllm_vision: one group, one image input and one embedding output expected");
+    if (d->ngroups != 1 || d->nin != 1 || d->nout < 1 || d->nout > 8) {
+        snprintf(why, whylen,
+                 "compute axllm_vision: one group, one image input and one embedding output (Qwen3-VL: plus up to"
+                 " 7 deepstack outputs) expected");
         return -1;
     }
     const struct ax_tensor *in = &d->in[0], *out = &d->out[0];
@@ -57,6 +67,15 @@ int ax_axllm_vision_check(const struct ax_desc *d, char *why, size_t whylen) {
                  " %dx%d pixels) with E >= %d",
                  out->name, T, H, W, T, block, block, AXLLM_MIN_HIDDEN);
         return -1;
+    }
+    for (int k = 1; k < d->nout; k++) {
+        const struct ax_tensor *o = &d->out[k];
+        if (o->type != out->type || o->ndims[0] != 3 || dim(o, 0) != 1 || dim(o, 1) != T || dim(o, 2) != dim(out, 2)) {
+            snprintf(why, whylen,
+                     "compute axllm_vision: deepstack output \"%s\" must have the shape and type of \"%s\" (1x%dx%d)",
+                     o->name, out->name, T, dim(out, 2));
+            return -1;
+        }
     }
     return 0;
 }
@@ -90,15 +109,27 @@ int ax_axllm_vision_run(const struct ax_desc *d, const uint8_t *const *in, uint8
             lanes[AXLLM_L_HASH + c] = (float)((int)(sum[c] / n / 8) - 16) / 16.0f;
         }
         lanes[AXLLM_L_HASH + 3] = (float)((int)(h >> 12 & 31) - 16) / 16.0f;
-        for (int e = 0; e < E; e++) {
-            float v = e < AXLLM_LANES ? lanes[e]
-                                      : (float)((int)(axllm_mix32(h + (uint32_t)e) % 61u) - 30) / 1000.0f;
-            size_t at = (size_t)t * (size_t)E + (size_t)e;
-            if (fp32) {
-                memcpy(out[0] + at * 4, &v, sizeof v);
-            } else {
-                uint16_t b = emu_float_to_bf16(v);
-                memcpy(out[0] + at * 2, &b, sizeof b);
+        for (int k = 0; k < d->nout; k++) {
+            float ds[AXLLM_LANES];
+            uint32_t hk = axllm_mix32(h ^ (uint32_t)k * 0x9E3779B1u);
+            if (k > 0) {
+                memset(ds, 0, sizeof ds);
+                for (int m = 0; m < 4; m++) {
+                    ds[AXLLM_L_DS + m] = (float)((int)(axllm_mix32(hk + (uint32_t)m) & 31) - 16) / 16.0f;
+                }
+            }
+            const float *src = k == 0 ? lanes : ds;
+            uint32_t nh = k == 0 ? h : hk;
+            for (int e = 0; e < E; e++) {
+                float v = e < AXLLM_LANES ? src[e]
+                                          : (float)((int)(axllm_mix32(nh + (uint32_t)e) % 61u) - 30) / 1000.0f;
+                size_t at = (size_t)t * (size_t)E + (size_t)e;
+                if (fp32) {
+                    memcpy(out[k] + at * 4, &v, sizeof v);
+                } else {
+                    uint16_t b = emu_float_to_bf16(v);
+                    memcpy(out[k] + at * 2, &b, sizeof b);
+                }
             }
         }
     }

@@ -5,6 +5,8 @@
  * names it in config.json, its IO is that of a Qwen2.5-VL-style encoder, its
  * rows are a deterministic function of the image, each token of its own
  * pixel block, and descriptors with inconsistent shapes are refused at load.
+ * The Qwen3-VL-shaped package's layers take three rows of indices and its
+ * encoder gives three deepstack outputs in the deepstack lanes.
  */
 #include "axtest.h"
 
@@ -96,6 +98,47 @@ int main(void) {
     CHECK(memcmp(rows_a + 17 * E, rows_c + 17 * E, E * 2) != 0);
     model_close(&m);
 
+    /* The Qwen3-VL-shaped package: mRoPE layers, a 196-token encoder with 3 deepstack outputs. */
+    const char *qdir = tmp_path("vision-qwen3-vl");
+    CHECK(npu4j_emu_axllm_write_package(qdir, "tiny-qwen3-vl") == 0);
+    snprintf(path, sizeof path, "%s/config.json", qdir);
+    cfg = read_all(path);
+    CHECK(strstr(cfg, "\"vlm_type\": \"Qwen3VL\"") != NULL);
+    CHECK(strstr(cfg, "\"vision_patch_size\": 16") != NULL);
+    snprintf(path, sizeof path, "%s/tiny_qwen3_vl_p128_l0_together.axmodel", qdir);
+    const char *layer = read_all(path);
+    CHECK(strstr(layer, "input indices uint32 none 1x1\n") != NULL);   /* decode: one position */
+    CHECK(strstr(layer, "input indices uint32 none 3x128\n") != NULL); /* prefill: t, h, w rows */
+    snprintf(path, sizeof path, "%s/tiny_qwen3_vl_vision_448.axmodel", qdir);
+    model_open(&m, path, 0, 1);
+    CHECK(m.nout == 4);
+    CHECK(strcmp(axclrtEngineGetOutputNameByIndex(m.info, 3), "deepstack_3") == 0);
+    enum { QT = 196 };
+    static uint16_t q[4][QT * E];
+    fill(255, 0, 0);
+    OK(axclrtMemcpy(m.in[0], img, sizeof img, AXCL_MEMCPY_HOST_TO_DEVICE));
+    OK(axclrtEngineExecute(m.id, m.ctx, 0, m.io));
+    for (int k = 0; k < 4; k++) {
+        CHECK(axclrtEngineGetOutputSizeByIndex(m.info, 0, k) == (uint64_t)QT * E * 2);
+        OK(axclrtMemcpy(q[k], m.out[k], (size_t)QT * E * 2, AXCL_MEMCPY_DEVICE_TO_HOST));
+    }
+    CHECK(bf16(q[0][4]) == 15.0f / 16.0f); /* the embeddings as tiny-vl's, of 32x32 blocks */
+    for (int k = 1; k < 4; k++) {
+        int ds_nonzero = 0, other_nonzero = 0;
+        for (int t = 0; t < QT; t++) {
+            for (int e = 0; e < 64; e++) {
+                bool ds = e >= 54 && e < 58;
+                bool nz = q[k][t * E + e] != 0;
+                ds_nonzero += ds && nz;
+                other_nonzero += !ds && nz;
+            }
+        }
+        CHECK(ds_nonzero > QT);   /* deepstack lanes carry the features */
+        CHECK(other_nonzero == 0); /* the toy's other lanes are left alone */
+        CHECK(memcmp(q[k], q[k - 1], (size_t)QT * E * 2) != 0);
+    }
+    model_close(&m);
+
     /* Inconsistent descriptors are refused at load. */
     static const char *const BAD[] = {
         /* 255 tokens for a 448 x 448 image of 28-pixel blocks */
@@ -107,6 +150,10 @@ int main(void) {
         /* a side that is not a multiple of 28 */
         "npu4j-emulator-model axcl 1\nname bad\ncompute axllm_vision patch=14 merge=2\n"
         "input hidden_states uint8 nhwc 1x440x448x3\noutput image_embeds bf16 none 1x256x128\n",
+        /* a deepstack output of another width */
+        "npu4j-emulator-model axcl 1\nname bad\ncompute axllm_vision patch=14 merge=2\n"
+        "input hidden_states uint8 nhwc 1x448x448x3\noutput image_embeds bf16 none 1x256x128\n"
+        "output deepstack_1 bf16 none 1x256x96\n",
     };
     for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
         uint64_t id = 0;

@@ -3,7 +3,7 @@
  *
  * Writes an emulated ax-llm model package (npu4j_emu_axllm_write_package):
  *
- *     axllm_write_package DIR [PROFILE]      PROFILE: tiny (default), tiny-vl or qwen3-0.6b
+ *     axllm_write_package DIR [PROFILE]      PROFILE: tiny (default), tiny-vl, tiny-qwen3-vl or qwen3-0.6b
  *
  * The build runs it once to put the tiny package into the native outputs
  * (emulator/axcl/packages/tiny); the Qwen3-shaped one (311 MB) is written on
@@ -15,7 +15,7 @@
 
 int main(int argc, char **argv) {
     if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: axllm_write_package DIR [tiny|tiny-vl|qwen3-0.6b]\n");
+        fprintf(stderr, "usage: axllm_write_package DIR [tiny|tiny-vl|tiny-qwen3-vl|qwen3-0.6b]\n");
         return 2;
     }
     const char *profile = argc == 3 ? argv[2] : "tiny";

@@ -176,7 +176,7 @@ public final class Emulator {
     }
 
     /** Profiles of {@link #axllmPackage(String)}. */
-    public static final List<String> AXLLM_PROFILES = List.of("qwen3-0.6b", "tiny", "tiny-vl");
+    public static final List<String> AXLLM_PROFILES = List.of("qwen3-0.6b", "tiny", "tiny-vl", "tiny-qwen3-vl");
 
     /**
      * An emulated AX650N LLM package (Axera's ax-llm G3 layout: {@code config.json}, one
@@ -194,7 +194,10 @@ public final class Emulator {
      *                {@code "tiny"} (4 layers, hidden 128, context 255, chunk 16; prefill tensor names
      *                spelled {@code NAME_<group>}; under 1 MB) or {@code "tiny-vl"} (the tiny model at
      *                context 1023, chunk 128, with a Qwen2.5-VL-style vision encoder: 448 × 448 uint8 NHWC
-     *                in, 256 bf16 rows of hidden 128 out; {@code config.json} with the VLM keys; under 2 MB)
+     *                in, 256 bf16 rows of hidden 128 out; {@code config.json} with the VLM keys; under 2 MB) or
+     *                {@code "tiny-qwen3-vl"} (Qwen3-VL-shaped: 6 toy layers whose prefill {@code indices}
+     *                hold three mRoPE rows [3, 128], a 448 × 448 encoder of patch 16 with 196 tokens and
+     *                four outputs, the embeddings and three deepstack features; under 2 MB)
      * @return the package directory
      * @throws NpuException for an unknown profile, or when the emulator cannot write the package
      */

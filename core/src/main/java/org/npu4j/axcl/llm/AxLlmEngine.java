@@ -36,6 +36,20 @@ import org.npu4j.axcl.AxclRuntime;
  * The embedding rows go to the first card, the logits come from the last; each card's KV caches hold
  * the rows of its own layers only.
  *
+ * <h2>Qwen-VL positions and deepstack</h2>
+ * Layers whose prefill {@code indices} hold three rows ({@code [3, P]}, or any shape of 3 · P values:
+ * temporal, height and width ids, one row after the other) take Qwen-VL's multimodal RoPE ids
+ * ({@link MropePositions}, computed from the image spans of {@link Rows}); the decode group's
+ * {@code indices} hold one id (or three equal ones), the text position, which after an image is no longer
+ * the cache row (it continues from the largest id so far, as HF's {@code rope_deltas}). Qwen3-VL's
+ * deepstack features ({@link Rows#deep()}) are added to the image tokens' hidden state after layers
+ * 0 .. n − 1 (feature k after layer k, as HF transformers' Qwen3-VL text model does), on the card that
+ * runs layer k: per prefill chunk that holds image tokens, one D2H and one H2D of the chunk's hidden
+ * state per deepstack layer, the addition in fp32 on the host, rounded to bf16 (nearest, ties to even).
+ * Image tokens that would be prefilled through the decode group (a history past every prefill group) are
+ * refused for such packages before anything runs: the decode group has one position and no deepstack
+ * step.
+ *
  * <h2>Threads</h2>
  * On one card, every call runs on the calling thread ({@link AxLlmModel}'s worker). On several, each
  * card's calls (opening it, loading, every step, closing) run on that card's own {@link DeviceWorker},
@@ -67,7 +81,16 @@ final class AxLlmEngine implements AutoCloseable {
     final int chunk;
     /** History capacity of each prefill group, index = group (caps[0] unused). */
     final int[] caps;
+    /** True if the prefill {@code indices} hold three rows of positions (Qwen-VL mRoPE). */
+    final boolean mrope;
+    /** Positions per token in the decode {@code indices}: 1, or 3 (all equal: a text token). */
+    private final int decodeIdxRows;
     private final int groups;
+    /**
+     * {@code ropeNext[r]}: the position of a text token at cache row {@code r}, one more than the largest
+     * position of rows {@code [0, r)} ({@code r} itself without images).
+     */
+    private final int[] ropeNext;
 
     private final MemorySegment embeddings;
     private final MemorySegment hostIdx;
@@ -140,11 +163,14 @@ final class AxLlmEngine implements AutoCloseable {
             chunk = s0.chunk;
             caps = s0.caps;
             groups = s0.groups;
+            mrope = s0.mrope;
+            decodeIdxRows = s0.decodeIdxRows;
             try (FileChannel ch = FileChannel.open(pkg.embeddings(), StandardOpenOption.READ)) {
                 embeddings = ch.map(FileChannel.MapMode.READ_ONLY, 0, (long) vocab * rowBytes, arena);
             }
-            hostIdx = arena.allocate(4L * chunk, 4);
-            hostIdx4 = hostIdx.asSlice(0, 4);
+            hostIdx = arena.allocate(4L * (mrope ? 3 : 1) * chunk, 4);
+            hostIdx4 = hostIdx.asSlice(0, 4L * decodeIdxRows);
+            ropeNext = new int[contextLength + 1];
             hostMask = arena.allocate(2L * chunk * s0.maxCols, 2);
             hostEmb = arena.allocate(chunk * rowBytes, 2);
             hostEmbRow = hostEmb.asSlice(0, rowBytes);
@@ -215,11 +241,24 @@ final class AxLlmEngine implements AutoCloseable {
      * Rows that stand in for the embedding-table rows of some prompt positions: the vision encoder's bf16
      * rows written over the {@code <|image_pad|>} placeholders.
      *
-     * @param rows  bf16 rows of the hidden size, packed
-     * @param rowOf for each prompt position, the row of {@code rows} it takes, or -1 for the table row of
-     *              its token id
+     * @param rows   bf16 rows of the hidden size, packed
+     * @param rowOf  for each prompt position, the row of {@code rows} it takes, or -1 for the table row of
+     *               its token id (positions past its end take table rows)
+     * @param deep   Qwen3-VL deepstack features: {@code deep[k]} holds, row for row like {@code rows}, the
+     *               bf16 values added to the hidden state after layer {@code k}; empty without
+     * @param images every image of the prompt, cached or not, in prompt order: their spans give the mRoPE
+     *               positions (unused by one-row packages)
      */
-    record Rows(MemorySegment rows, int[] rowOf) {}
+    record Rows(MemorySegment rows, int[] rowOf, MemorySegment[] deep, List<MropePositions.Span> images) {
+        /** Rows of a package without mRoPE or deepstack. */
+        Rows(MemorySegment rows, int[] rowOf) {
+            this(rows, rowOf, new MemorySegment[0], List.of());
+        }
+
+        int row(int i) {
+            return i < rowOf.length ? rowOf[i] : -1;
+        }
+    }
 
     /** {@link #prefill(int[], int, int, Rows)} from the embedding table only. */
     void prefill(int[] ids, int from, int to) {
@@ -244,6 +283,27 @@ final class AxLlmEngine implements AutoCloseable {
             throw new IllegalArgumentException("the context is full: " + pos + " cached + " + (to - from)
                     + " new tokens exceed the model's context of " + contextLength + " tokens");
         }
+        if (rows != null && rows.deep().length > layerCount) {
+            throw new IllegalArgumentException(rows.deep().length + " deepstack features for " + layerCount + " layers");
+        }
+        int[][] rope = mrope ? MropePositions.of(to, rows == null ? List.of() : rows.images()) : null;
+        if (rows != null && (mrope || rows.deep().length > 0)) {
+            // image tokens past every prefill group's history would go through the decode group: refuse first
+            int p = pos;
+            for (int i = from; i < to; p += Math.min(chunk, to - i), i += chunk) {
+                if (groupFor(p) < 0) {
+                    for (int j = i; j < to; j++) {
+                        if (rows.row(j) >= 0) {
+                            throw new IllegalArgumentException("image token at cache row " + (p + j - i) + ": rows past"
+                                    + " the largest prefill history (" + caps[largestCap()] + ") go"
+                                    + " through the decode group, which takes one position and no deepstack features;"
+                                    + " expected images within the first " + (largestCap() + chunk) + " tokens");
+                        }
+                    }
+                    break;
+                }
+            }
+        }
         int i = from;
         int steps = 0;
         while (i < to) {
@@ -251,16 +311,28 @@ final class AxLlmEngine implements AutoCloseable {
             int g = groupFor(pos);
             if (g < 0) {
                 for (; i < to; i++, steps++) {
-                    int r = rows == null ? -1 : rows.rowOf()[i];
-                    decodeRow(r < 0 ? embeddings : rows.rows(), r < 0 ? ids[i] * rowBytes : r * rowBytes);
+                    int r = rows == null ? -1 : rows.row(i);
+                    decodeRow(r < 0 ? embeddings : rows.rows(), r < 0 ? ids[i] * rowBytes : r * rowBytes,
+                            rope == null ? pos : rope[0][i]);
                 }
                 return steps;
             }
-            prefillChunk(ids, i, m, g, rows, i + m == to);
+            prefillChunk(ids, i, m, g, rows, rope, i + m == to);
             steps++;
             i += m;
         }
         return steps;
+    }
+
+    /** The group with the largest history capacity. */
+    private int largestCap() {
+        int best = 1;
+        for (int g = 1; g < groups; g++) {
+            if (caps[g] > caps[best]) {
+                best = g;
+            }
+        }
+        return best;
     }
 
     /** The smallest prefill group whose history capacity holds {@code history}, or -1. */
@@ -274,22 +346,43 @@ final class AxLlmEngine implements AutoCloseable {
         return best;
     }
 
-    private void prefillChunk(int[] ids, int from, int m, int g, @Nullable Rows rows, boolean lastChunk) {
+    private void prefillChunk(int[] ids, int from, int m, int g, @Nullable Rows rows, int @Nullable [][] rope,
+            boolean lastChunk) {
         int h = pos;
         int cap = caps[g];
         int cols = cap + chunk;
         hostEmb.fill((byte) 0);
+        boolean images = false;
         for (int j = 0; j < m; j++) {
-            int r = rows == null ? -1 : rows.rowOf()[from + j];
+            int r = rows == null ? -1 : rows.row(from + j);
             if (r < 0) {
                 MemorySegment.copy(embeddings, ids[from + j] * rowBytes, hostEmb, j * rowBytes, rowBytes);
             } else {
                 MemorySegment.copy(rows.rows(), r * rowBytes, hostEmb, j * rowBytes, rowBytes);
+                images = true;
             }
         }
-        for (int j = 0; j < chunk; j++) {
-            hostIdx.setAtIndex(ValueLayout.JAVA_INT, j, h + j);
+        if (rope == null) {
+            for (int j = 0; j < chunk; j++) {
+                hostIdx.setAtIndex(ValueLayout.JAVA_INT, j, h + j);
+            }
+            for (int j = 0; j < m; j++) {
+                ropeNext[h + j + 1] = h + j + 1;
+            }
+        } else {
+            for (int j = 0; j < chunk; j++) {
+                // padding rows (masked) continue the text positions
+                int pad = rope[0][from + m - 1] + 1 + j - m;
+                for (int row = 0; row < 3; row++) {
+                    hostIdx.setAtIndex(ValueLayout.JAVA_INT, (long) row * chunk + j, j < m ? rope[row][from + j] : pad);
+                }
+            }
+            for (int j = 0; j < m; j++) {
+                int top = Math.max(rope[0][from + j], Math.max(rope[1][from + j], rope[2][from + j]));
+                ropeNext[h + j + 1] = Math.max(ropeNext[h + j], top + 1);
+            }
         }
+        Rows deep = images && rows.deep().length > 0 ? rows : null;
         for (int r = 0; r < chunk; r++) {
             long base = (long) r * cols;
             for (int c = 0; c < cols; c++) {
@@ -304,9 +397,9 @@ final class AxLlmEngine implements AutoCloseable {
             MemorySegment input = s == 0 ? hostEmb : hostHidden.asSlice(0, m * rowBytes);
             MemorySegment out = s == last ? null : hostHidden;
             if (workers == null) {
-                st.prefillChunk(input, hostIdx, mask, h, m, g, lastChunk, out);
+                st.prefillChunk(input, hostIdx, mask, h, m, g, lastChunk, out, deep, from, hostEmb);
             } else {
-                workers[s].run(() -> st.prefillChunk(input, hostIdx, mask, h, m, g, lastChunk, out));
+                workers[s].run(() -> st.prefillChunk(input, hostIdx, mask, h, m, g, lastChunk, out, deep, from, hostEmb));
             }
         }
         pos = h + m;
@@ -319,18 +412,28 @@ final class AxLlmEngine implements AutoCloseable {
      * @throws IllegalArgumentException if the context is full
      */
     void decode(int token) {
-        decodeRow(embeddings, token * rowBytes);
+        if (pos >= contextLength) {
+            throw new IllegalArgumentException("the context is full: " + pos + " tokens, the model's context is "
+                    + contextLength);
+        }
+        decodeRow(embeddings, token * rowBytes, ropeNext[pos]);
     }
 
-    /** {@link #decode(int)} of the bf16 row at {@code offset} of {@code src}. */
-    private void decodeRow(MemorySegment src, long offset) {
+    /**
+     * {@link #decode(int)} of the bf16 row at {@code offset} of {@code src} at rotary position
+     * {@code position} (the cache row without mRoPE).
+     */
+    private void decodeRow(MemorySegment src, long offset, int position) {
         if (pos >= contextLength) {
             throw new IllegalArgumentException("the context is full: " + pos + " tokens, the model's context is "
                     + contextLength);
         }
         int p = pos;
         stageRow(src, offset, hostEmbRow);
-        hostIdx4.set(ValueLayout.JAVA_INT, 0, p);
+        for (int row = 0; row < decodeIdxRows; row++) {
+            hostIdx4.setAtIndex(ValueLayout.JAVA_INT, row, position);
+        }
+        ropeNext[p + 1] = Math.max(ropeNext[p], position + 1);
         if (workers == null) {
             stages[0].decode(hostEmbRow, hostIdx4, p, null);
         } else {
@@ -351,6 +454,19 @@ final class AxLlmEngine implements AutoCloseable {
      */
     static void stageRow(MemorySegment src, long offset, MemorySegment row) {
         MemorySegment.copy(src, offset, row, 0, row.byteSize());
+    }
+
+    static float bf16(short bits) {
+        return Float.intBitsToFloat((bits & 0xFFFF) << 16);
+    }
+
+    /** fp32 to bf16, rounded to nearest, ties to even (NaN stays NaN). */
+    static short toBf16(float f) {
+        int x = Float.floatToRawIntBits(f);
+        if (Float.isNaN(f)) {
+            return (short) ((x >>> 16) | 0x40);
+        }
+        return (short) ((x + 0x7FFF + ((x >>> 16) & 1)) >>> 16);
     }
 
     /** The bf16 logits of the last step (the post model's pinned output buffer; at least {@code vocab} values). */

@@ -1,7 +1,6 @@
 package org.npu4j.axcl.llm;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,7 +18,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
 import java.util.concurrent.SubmissionPublisher;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import org.npu4j.NpuException;
 import org.npu4j.axcl.AxCallCounts;
@@ -72,7 +70,10 @@ import org.npu4j.metrics.Stage;
  * images' pixels as well as the token ids: a conversation that shows another image at a placeholder is
  * another conversation from there on, and an image the cache already holds is not encoded again. A
  * package without an encoder refuses messages with images ({@link IllegalArgumentException}), and so
- * does a text that holds placeholder tokens of its own; both before anything runs.
+ * does a text that holds placeholder tokens of its own; both before anything runs. Qwen-VL packages
+ * whose layers take three rows of positions get mRoPE ids (temporal, height, width of each image token
+ * on the encoder's token grid; text after an image continues from its largest id: {@link MropePositions}),
+ * and Qwen3-VL encoders' deepstack outputs are added after the first layers ({@link AxLlmEngine}).
  *
  * <h2>Several cards</h2>
  * The layers may be split across AX650N cards ({@link Options#devices()}, or the package's
@@ -149,9 +150,8 @@ public final class AxLlmModel implements LanguageModel {
     private final ExecutorService worker;
     /** The vision encoder, or null for a text-only package. */
     private final @Nullable AxVisionEncoder vision;
-    /** Token ids of {@code <|vision_start|>} and {@code <|image_pad|>} (-1 without a vision encoder). */
-    private final int visionStart;
-    private final int imagePad;
+    /** The images' placeholders and rows (null without a vision encoder). */
+    private final @Nullable AxImagePrompt imagePrompt;
     /**
      * What the KV cache holds, [0, engine.position()): token ids (>= 0), and for image tokens a negative
      * key of the image's pixels and the token's index in it ({@link #imageKey}). Touched on the worker only.
@@ -171,12 +171,15 @@ public final class AxLlmModel implements LanguageModel {
         this.chatTemplate = chatTemplate;
         this.engine = engine;
         this.vision = vision;
-        this.visionStart = vision == null ? -1 : singleToken(tokenizer, VISION_START);
-        this.imagePad = vision == null ? -1 : singleToken(tokenizer, IMAGE_PAD);
+        this.latency = new LatencyRecorder(name);
+        this.imagePrompt = vision == null ? null : new AxImagePrompt(vision, tokenizer, name, latency,
+                task -> engine.onFirstDevice(() -> {
+                    task.run();
+                    return null;
+                }));
         this.sampler = new Sampler(pkg.vocab());
         this.maxNewTokens = o.maxNewTokens();
         this.ignoreEos = o.ignoreEos();
-        this.latency = new LatencyRecorder(name);
         this.cached = new long[engine.contextLength];
         this.pieces = new String[Math.max(pkg.vocab(), tokenizer.size())];
         this.worker = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("npu4j-axcl-llm").unstarted(r));
@@ -206,7 +209,9 @@ public final class AxLlmModel implements LanguageModel {
                         + engine.chunk + ", prefill history " + caps + ", KV " + o.kvStrategy() + ", chat template "
                         + (chatTemplate != null ? "tokenizer_config.json" : "ChatML")
                         + (vision == null ? "" : ", vision encoder " + vision.width() + "x" + vision.height() + " -> "
-                                + vision.tokens() + " x " + vision.embedSize()));
+                                + vision.tokens() + " x " + vision.embedSize()
+                                + (vision.deepstack() > 0 ? " + " + vision.deepstack() + " deepstack" : ""))
+                        + (engine.mrope ? ", mRoPE positions" : ""));
     }
 
     /**
@@ -242,7 +247,11 @@ public final class AxLlmModel implements LanguageModel {
             }
             if (pkg.vision() != null) {
                 AxLlmEngine e = eng;
-                vis = eng.onFirstDevice(() -> new AxVisionEncoder(e.devices().getFirst(), pkg.vision(), pkg.hidden()));
+                vis = eng.onFirstDevice(() -> new AxVisionEncoder(e.devices().getFirst(), pkg.vision(), pkg.hidden(),
+                        e.layerCount));
+                if (eng.mrope) {
+                    vis.checkGrid();
+                }
             }
             return new AxLlmModel(pkg, rt, tok, template, eng, vis, options, options.name() != null ? options.name()
                     : pkg.modelName());
@@ -583,11 +592,11 @@ public final class AxLlmModel implements LanguageModel {
             for (int i = 0; i < ids.length; i++) {
                 keys[i] = ids[i];
             }
-            int[] starts = images.isEmpty() ? new int[0] : placeholders(ids, images.size());
+            int[] starts = images.isEmpty() ? new int[0] : imagePrompt.placeholders(ids, images.size());
             for (int k = 0; k < starts.length; k++) {
-                long d = ImageKeys.digest(images.get(k));
+                long d = AxImagePrompt.digest(images.get(k));
                 for (int j = 0; j < vision.tokens(); j++) {
-                    keys[starts[k] + j] = ImageKeys.key(d, j);
+                    keys[starts[k] + j] = AxImagePrompt.imageKey(d, j);
                 }
             }
             int common = 0;
@@ -599,8 +608,8 @@ public final class AxLlmModel implements LanguageModel {
                 common = 0;
             }
             common = Math.min(common, ids.length - 1); // at least one token to prefill: its logits start the answer
-            try (Arena imageArena = starts.length == 0 ? null : Arena.ofConfined()) {
-                AxLlmEngine.Rows rows = imageArena == null ? null : encodeImages(images, starts, common, ids.length,
+            try (Arena imageArena = starts.length == 0 ? null : Arena.ofShared()) { // shared: the cards' threads read it
+                AxLlmEngine.Rows rows = imageArena == null ? null : imagePrompt.encode(images, starts, common, ids.length,
                         imageArena, () -> stop || closed);
                 if (stop || closed) {
                     return aborted(); // stopped while the images were encoded: nothing prefilled
@@ -696,91 +705,12 @@ public final class AxLlmModel implements LanguageModel {
     }
 
     /**
-     * Where each image's placeholders start in {@code ids}: after each {@code <|vision_start|>}, a run of
-     * exactly T {@code <|image_pad|>}, one run per image.
+     * The image rows of a prompt's ids with every image encoded, as a request's prefill takes them (for
+     * tests that drive the engine). Call with no request running.
      *
-     * @throws IllegalArgumentException if the prompt holds other placeholder tokens (e.g. typed in a text)
+     * @throws IllegalArgumentException if the placeholders do not match the images
      */
-    private int[] placeholders(int[] ids, int count) {
-        int t = vision.tokens();
-        int[] starts = new int[count];
-        int found = 0;
-        int pads = 0;
-        boolean exact = true;
-        for (int i = 0; i < ids.length; i++) {
-            if (ids[i] == imagePad) {
-                pads++;
-            }
-            if (ids[i] == visionStart && i + 1 < ids.length && ids[i + 1] == imagePad) {
-                int run = 0;
-                while (i + 1 + run < ids.length && ids[i + 1 + run] == imagePad) {
-                    run++;
-                }
-                if (found < count) {
-                    starts[found] = i + 1;
-                }
-                exact &= run == t;
-                found++;
-            }
-        }
-        if (found != count || pads != count * t || !exact) {
-            throw new IllegalArgumentException(info.name() + ": the prompt holds " + pads + " " + IMAGE_PAD + " tokens in "
-                    + found + " run(s), but " + count + " image(s) of " + t + " tokens each were given: a message's text"
-                    + " must not contain " + VISION_START + " or " + IMAGE_PAD + " itself");
-        }
-        return starts;
-    }
-
-    /**
-     * Runs the vision encoder on the images whose placeholders reach into {@code [from, to)} (the others'
-     * rows are in the KV cache already) and maps their placeholder positions to the rows; stops before the
-     * next image once {@code stopped} says so.
-     */
-    private AxLlmEngine.Rows encodeImages(List<ImageData> images, int[] starts, int from, int to, Arena arena,
-            BooleanSupplier stopped) {
-        int t = vision.tokens();
-        int needed = 0;
-        for (int start : starts) {
-            if (start + t > from) {
-                needed++;
-            }
-        }
-        long t0 = System.nanoTime();
-        MemorySegment rows = arena.allocate(Math.max(1, needed) * vision.rowBytes(), 2);
-        int[] rowOf = new int[to];
-        Arrays.fill(rowOf, -1);
-        int n = 0;
-        for (int k = 0; k < starts.length; k++) {
-            if (starts[k] + t <= from) {
-                continue;
-            }
-            if (stopped.getAsBoolean()) {
-                break;
-            }
-            long at = n * vision.rowBytes();
-            ImageData image = images.get(k);
-            engine.onFirstDevice(() -> {
-                vision.encode(image, rows, at);
-                return null;
-            });
-            for (int j = 0; j < t; j++) {
-                rowOf[starts[k] + j] = n * t + j;
-            }
-            n++;
-        }
-        if (n > 0) {
-            latency.record(Stage.PREPROCESS, System.nanoTime() - t0);
-        }
-        return new AxLlmEngine.Rows(rows, rowOf);
-    }
-
-    /** Token ids of the placeholder tokens, which must be single added tokens of the tokenizer. */
-    private static int singleToken(LlmTokenizer tok, String text) {
-        int[] ids = tok.encode(text);
-        if (ids.length != 1) {
-            throw new IllegalArgumentException("the tokenizer encodes " + text + " as " + ids.length + " tokens "
-                    + Arrays.toString(ids) + ": a VLM package's tokenizer has it as one added token");
-        }
-        return ids[0];
+    AxLlmEngine.Rows imageRows(int[] ids, List<ImageData> images, Arena arena) {
+        return imagePrompt.encode(images, imagePrompt.placeholders(ids, images.size()), 0, ids.length, arena, () -> false);
     }
 }

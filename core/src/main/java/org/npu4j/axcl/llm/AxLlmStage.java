@@ -70,6 +70,11 @@ final class AxLlmStage implements AutoCloseable {
     final int chunk;
     /** History capacity of each prefill group, index = group (caps[0] unused). */
     final int[] caps;
+    /** True if the prefill {@code indices} hold three rows of positions (Qwen-VL mRoPE). */
+    final boolean mrope;
+    /** Positions per token in the decode {@code indices}: 1, or 3 (all equal: a text token). */
+    final int decodeIdxRows;
+    private final int hidden;
     final int groups;
     /** Columns of the widest prefill mask. */
     final int maxCols;
@@ -117,7 +122,7 @@ final class AxLlmStage implements AutoCloseable {
         this.first = first;
         this.end = end;
         this.count = end - first;
-        int hidden = pkg.hidden();
+        this.hidden = pkg.hidden();
         Path f0 = pkg.layers().get(first);
         try {
             List<AxModel> models = new ArrayList<>(count);
@@ -151,12 +156,27 @@ final class AxLlmStage implements AutoCloseable {
             TensorInfo pfIdx = l0.shapeGroup(1).inputs().get(in[1][T_INDICES]);
             int[] pfDims = pfIdx.dims();
             long idxRows = pfDims.length == 0 ? 1 : pfIdx.elementCount() / Math.max(1, pfDims[pfDims.length - 1]);
-            if (idxRows != 1) {
+            if (idxRows != 1 && idxRows != 3) {
                 throw new IllegalArgumentException(f0 + ": prefill indices " + pfIdx + " hold " + idxRows
-                        + " rows of positions (Qwen-VL's multimodal RoPE: temporal, height and width rows); npu4j"
-                        + " writes one row of positions, so mRoPE packages are not run yet (expected [1, P])");
+                        + " rows of positions: expected [1, P] (one position per token) or [3, P] (Qwen-VL's mRoPE,"
+                        + " multimodal RoPE: temporal, height and width rows)");
             }
-            chunk = (int) pfIdx.elementCount();
+            mrope = idxRows == 3;
+            chunk = (int) (pfIdx.elementCount() / idxRows);
+            TensorInfo decIdx = g0.inputs().get(in[0][T_INDICES]);
+            decodeIdxRows = (int) decIdx.elementCount();
+            if (decodeIdxRows != 1 && !(mrope && decodeIdxRows == 3)) {
+                throw new IllegalArgumentException(f0 + ": decode indices " + decIdx + " hold "
+                        + decodeIdxRows + " values: expected 1 (the token's position)" + (mrope ? " or 3" : ""));
+            }
+            for (int g = 1; g < groups; g++) {
+                TensorInfo gi = l0.shapeGroup(g).inputs().get(in[g][T_INDICES]);
+                if (gi.elementCount() != idxRows * chunk) {
+                    throw new IllegalArgumentException(f0 + ": prefill group " + g + " indices " + gi
+                            + " hold " + gi.elementCount() + " values, group 1's " + idxRows * chunk
+                            + " (every prefill group has the same chunk)");
+                }
+            }
             caps = new int[groups];
             int widest = 0;
             for (int g = 1; g < groups; g++) {
@@ -204,9 +224,9 @@ final class AxLlmStage implements AutoCloseable {
                 hidDec[i] = buffer(rowBytes, "decode hidden state " + i);
                 hidPf[i] = buffer(chunk * rowBytes, "prefill hidden state " + i);
             }
-            idxDec = buffer(4, "decode indices");
+            idxDec = buffer(4L * decodeIdxRows, "decode indices");
             maskDec = buffer(2L * (contextLength + 1), "decode mask");
-            idxPf = buffer(4L * chunk, "prefill indices");
+            idxPf = buffer(4L * idxRows * chunk, "prefill indices");
             maskPf = buffer(2L * chunk * maxCols, "prefill mask");
             kOut = buffer(chunk * kvRow, "K_cache_out");
             vOut = buffer(chunk * kvRow, "V_cache_out");
@@ -316,9 +336,15 @@ final class AxLlmStage implements AutoCloseable {
      * @param indices   P uint32 positions
      * @param mask      P rows of the group's mask columns, bf16
      * @param hiddenOut host memory for {@code m} rows, or null on the last block
+     * @param deep      the image rows of the chunk when it holds image tokens and the package has deepstack
+     *                  features ({@link AxLlmEngine.Rows#deep()}: feature k is added after package layer k),
+     *                  else null
+     * @param from      the prompt position of the chunk's first token (for {@code deep})
+     * @param scratch   host memory for {@code m} rows (for {@code deep})
      */
     void prefillChunk(MemorySegment input, MemorySegment indices, MemorySegment mask, int h, int m, int g,
-            boolean runPost, @Nullable MemorySegment hiddenOut) {
+            boolean runPost, @Nullable MemorySegment hiddenOut, AxLlmEngine.@Nullable Rows deep, int from,
+            MemorySegment scratch) {
         hidPf[0].write(0, input);
         idxPf.write(0, indices);
         maskPf.write(0, mask);
@@ -326,6 +352,9 @@ final class AxLlmStage implements AutoCloseable {
             bind[l][g].execute();
             k[l].copyFrom(h * kvRow, kOut, 0, m * kvRow);
             v[l].copyFrom(h * kvRow, vOut, 0, m * kvRow);
+            if (deep != null && first + l < deep.deep().length) {
+                addDeepstack(hidPf[(l + 1) % 2], deep, deep.deep()[first + l], from, m, scratch);
+            }
         }
         AxDeviceBuffer last = hidPf[count % 2];
         if (hiddenOut != null) {
@@ -339,12 +368,36 @@ final class AxLlmStage implements AutoCloseable {
     }
 
     /**
+     * Adds a deepstack feature to the image tokens of the chunk's hidden state in {@code hid} (the output of
+     * the layer just run): down, bf16 + bf16 in fp32, rounded to nearest even bf16, up.
+     */
+    private void addDeepstack(AxDeviceBuffer hid, AxLlmEngine.Rows rows, MemorySegment feature, int from, int m,
+            MemorySegment scratch) {
+        MemorySegment host = scratch.asSlice(0, m * rowBytes);
+        hid.read(0, host);
+        for (int j = 0; j < m; j++) {
+            int r = rows.row(from + j);
+            if (r < 0) {
+                continue;
+            }
+            for (int e = 0; e < hidden; e++) {
+                long at = j * rowBytes + 2L * e;
+                float a = AxLlmEngine.bf16(host.get(ValueLayout.JAVA_SHORT_UNALIGNED, at));
+                float b = AxLlmEngine.bf16(feature.get(ValueLayout.JAVA_SHORT_UNALIGNED, r * rowBytes + 2L * e));
+                host.set(ValueLayout.JAVA_SHORT_UNALIGNED, at, AxLlmEngine.toBf16(a + b));
+            }
+        }
+        hid.write(0, host);
+    }
+
+    /**
      * One decoded token at position {@code p} through this block: the input row up, the position, the
      * mask columns that changed, every layer (K/V rows into the caches), then the post model and its
      * logits down (last block) or the output row down to {@code hiddenOut}.
      *
      * @param row       one bf16 row of the hidden size, in host memory
-     * @param position  one uint32 holding {@code p}, in host memory
+     * @param position  the token's rotary position as uint32 (one, or three equal ones for mRoPE layers), in
+     *                  host memory; {@code p} is its cache row
      * @param hiddenOut host memory for one row, or null on the last block
      */
     void decode(MemorySegment row, MemorySegment position, int p, @Nullable MemorySegment hiddenOut) {

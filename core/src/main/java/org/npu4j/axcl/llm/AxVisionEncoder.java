@@ -20,11 +20,16 @@ import org.slf4j.LoggerFactory;
  * the {@code <|image_pad|>} rows of the prefill ({@code shared/facts/axllm.md}, "VLM").
  *
  * <p>Sizes come from the encoder's tensor info, never from constants: the input is {@code [1, H, W, 3]}
- * uint8 NHWC RGB (the image side H × W), the one output {@code [1, T, E]} (or {@code [T, E]}) bf16 or fp32
- * with T image tokens of E values. E must equal the LLM's hidden size ({@code tokens_embed_size}); the
- * package's {@code vision_width}/{@code vision_height} and the token count they imply are only compared
- * with it (a disagreement is logged). Encoders with several outputs (Qwen3-VL's deepstack features, added
- * after later layers) and normalised fp32 NCHW inputs are refused at load, naming what was found.
+ * uint8 NHWC RGB (the image side H × W), the first output {@code [1, T, E]} (or {@code [T, E]}) bf16 or
+ * fp32 with T image tokens of E values. E must equal the LLM's hidden size ({@code tokens_embed_size});
+ * the package's {@code vision_width}/{@code vision_height} and the token count they imply are only
+ * compared with it (a disagreement is logged). Further outputs of the same shape and type are Qwen3-VL's
+ * deepstack features, in output order: feature k ({@code k = 0 ..}, the encoder's output k + 1) is added
+ * to the image tokens' hidden state after decoder layer k ({@link AxLlmEngine}); at most one per layer.
+ * The merged-token grid of an image, which Qwen-VL's mRoPE positions need, is
+ * {@code (H / (patch · merge)) × (W / (patch · merge))} with {@code vision_patch_size} and
+ * {@code vision_spatial_merge_size} of the package, and must hold T tokens ({@link #checkGrid()}).
+ * Normalised fp32 NCHW inputs are refused at load, naming what was found.
  *
  * <p>Preprocessing: the image is letterboxed to H × W ({@link ImageLetterbox}: centred, grey 128 padding,
  * bilinear), as the RKNN path does. fp32 outputs become bf16 by truncation, as ax-llm builds its
@@ -46,16 +51,20 @@ final class AxVisionEncoder implements AutoCloseable {
     private final int tokens;
     private final int embedSize;
     private final boolean fp32;
+    private final int deepstack;
+    private final int patchMerge;
 
     /**
      * Loads and checks the encoder. On failure nothing stays loaded.
      *
+     * @param layers the LLM's decoder layers (deepstack features are added after the first ones)
      * @throws IllegalArgumentException naming the file, the tensor and the expected form: not one uint8
-     *                                  NHWC image input, not one bf16/fp32 {@code [1, T, E]} output, or E
-     *                                  different from {@code hidden}
+     *                                  NHWC image input, no bf16/fp32 {@code [1, T, E]} first output,
+     *                                  further outputs of another shape or type or more of them than
+     *                                  layers, or E different from {@code hidden}
      * @throws org.npu4j.NpuException   if the runtime cannot load it
      */
-    AxVisionEncoder(AxDevice device, AxLlmPackage.Vision vision, int hidden) {
+    AxVisionEncoder(AxDevice device, AxLlmPackage.Vision vision, int hidden, int layers) {
         this.file = vision.encoder();
         AxModel m = device.load(file);
         try {
@@ -72,11 +81,6 @@ final class AxVisionEncoder implements AutoCloseable {
             }
             height = d[1];
             width = d[2];
-            if (m.outputs().size() != 1) {
-                throw new IllegalArgumentException(file + " (filename_image_encoder_axmodel): " + m.outputs().size()
-                        + " outputs " + m.outputs() + ": expected one [1, T, E] embedding output (deepstack features of"
-                        + " Qwen3-VL encoders are not run)");
-            }
             TensorInfo out = m.outputs().get(0);
             int[] o = out.dims();
             boolean shaped = (o.length == 3 && o[0] == 1) || o.length == 2;
@@ -96,6 +100,21 @@ final class AxVisionEncoder implements AutoCloseable {
                 throw new IllegalArgumentException(file + " (filename_image_encoder_axmodel): output " + out
                         + " is smaller than its " + tokens + " x " + embedSize + " values");
             }
+            deepstack = m.outputs().size() - 1;
+            for (int i = 1; i <= deepstack; i++) {
+                TensorInfo ds = m.outputs().get(i);
+                if (ds.dataType() != out.dataType() || ds.elementCount() != (long) tokens * embedSize
+                        || ds.byteSize() != out.byteSize()) {
+                    throw new IllegalArgumentException(file + " (filename_image_encoder_axmodel): output " + i + " " + ds
+                            + " is not of the first output's shape and type " + out + ": expected further outputs to be"
+                            + " Qwen3-VL deepstack features, " + tokens + " x " + embedSize + " " + out.dataType());
+                }
+            }
+            if (deepstack > layers) {
+                throw new IllegalArgumentException(file + " (filename_image_encoder_axmodel): " + deepstack
+                        + " deepstack outputs, but the LLM has " + layers + " layers (feature k is added after layer k)");
+            }
+            patchMerge = vision.patchSize() * vision.mergeSize();
             if (vision.width() != width || vision.height() != height || vision.tokens() != tokens) {
                 LOG.warn("{}: the encoder takes {}x{} pixels and gives {} tokens; config.json says vision_width {},"
                         + " vision_height {} ({} tokens at patch {}, merge {}): the encoder's sizes are used", file,
@@ -113,6 +132,35 @@ final class AxVisionEncoder implements AutoCloseable {
     /** Image tokens T per image (the output's tensor info). */
     int tokens() {
         return tokens;
+    }
+
+    /** Deepstack features per image token (the encoder's outputs after the first; Qwen3-VL: 3). */
+    int deepstack() {
+        return deepstack;
+    }
+
+    /** Merged-token rows of an image: H / ({@code vision_patch_size} · {@code vision_spatial_merge_size}). */
+    int gridRows() {
+        return height / patchMerge;
+    }
+
+    /** Merged-token columns of an image: W / (patch · merge). */
+    int gridCols() {
+        return width / patchMerge;
+    }
+
+    /**
+     * Checks that the grid holds the encoder's T tokens, as Qwen-VL's mRoPE positions need.
+     *
+     * @throws IllegalArgumentException naming the file, the sizes and the keys
+     */
+    void checkGrid() {
+        if (gridRows() * gridCols() != tokens || height % patchMerge != 0 || width % patchMerge != 0) {
+            throw new IllegalArgumentException(file + " (filename_image_encoder_axmodel): " + width + "x" + height
+                    + " pixels at vision_patch_size x vision_spatial_merge_size = " + patchMerge + " give a "
+                    + gridRows() + " x " + gridCols() + " grid, but the encoder gives " + tokens + " tokens: the mRoPE"
+                    + " positions need the image's token grid");
+        }
     }
 
     /** Values E per image token (the output's tensor info; equals the LLM's hidden size). */
@@ -142,15 +190,24 @@ final class AxVisionEncoder implements AutoCloseable {
 
     /**
      * Encodes one image into {@code dst} at {@code offset}: {@link #rowBytes()} bytes of bf16, token after
-     * token.
+     * token; deepstack feature k into {@code deep[k]} at the same offset.
      *
+     * @param deep {@link #deepstack()} segments (none for a one-output encoder)
      * @throws org.npu4j.axcl.AxclException if the runtime fails
      */
-    void encode(ImageData image, MemorySegment dst, long offset) {
+    void encode(ImageData image, MemorySegment dst, long offset, MemorySegment... deep) {
+        if (deep.length != deepstack) {
+            throw new IllegalArgumentException(deep.length + " deepstack destinations for " + deepstack + " features");
+        }
         byte[] pixels = ImageLetterbox.rgb(image, width, height, PAD);
         MemorySegment.copy(pixels, 0, binding.input(0), ValueLayout.JAVA_BYTE, 0, pixels.length);
         binding.run();
-        MemorySegment out = binding.output(0);
+        for (int k = 0; k <= deepstack; k++) {
+            copyOut(binding.output(k), k == 0 ? dst : deep[k - 1], offset);
+        }
+    }
+
+    private void copyOut(MemorySegment out, MemorySegment dst, long offset) {
         long n = (long) tokens * embedSize;
         if (!fp32) {
             MemorySegment.copy(out, 0, dst, offset, 2 * n);
@@ -170,6 +227,6 @@ final class AxVisionEncoder implements AutoCloseable {
     @Override
     public String toString() {
         return "AxVisionEncoder[" + file.getFileName() + ", " + width + "x" + height + " -> " + tokens + " x " + embedSize
-                + (fp32 ? " fp32" : " bf16") + "]";
+                + (fp32 ? " fp32" : " bf16") + (deepstack > 0 ? ", " + deepstack + " deepstack" : "") + "]";
     }
 }

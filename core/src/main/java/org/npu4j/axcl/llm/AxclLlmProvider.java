@@ -45,6 +45,7 @@ public final class AxclLlmProvider implements LanguageModelProvider {
         PROFILES.put("ax650n-qwen3-0.6b-w8a16", "qwen3-0.6b");
         PROFILES.put("ax650n-tiny", "tiny");
         PROFILES.put("ax650n-tiny-vl", "tiny-vl");
+        PROFILES.put("ax650n-tiny-qwen3-vl", "tiny-qwen3-vl");
     }
 
     @Override

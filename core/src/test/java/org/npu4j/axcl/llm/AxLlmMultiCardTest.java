@@ -172,6 +172,33 @@ class AxLlmMultiCardTest {
         }
     }
 
+    /**
+     * Qwen3-VL (6 mRoPE layers, 3 deepstack features) on 3 cards: layers 0-1, 2-3, 4-5, so the features of
+     * layers 0 and 1 are added on the first card and that of layer 2 on the second; image, multi-turn with
+     * the image cached, the same tokens as one card.
+     */
+    @Test
+    void qwen3VlWithMropeAndDeepstackAcrossThreeCardsAnswersAsOneCard() {
+        List<List<int[]>> out = new ArrayList<>();
+        for (List<Integer> cards : List.of(List.of(1), List.of(1, 2, 3))) {
+            List<int[]> answers = new ArrayList<>();
+            try (AxLlmModel m = AxLlmModel.open(AxLlmPackage.read(AxLlmQwen3VlTest.pkg()), rt(),
+                    new AxLlmModel.Options(null, 0, "copy", -1, false, cards))) {
+                ChatSession chat = m.chat();
+                answers.add(chat.send("What does the picture show?", List.of(AxLlmQwen3VlTest.RED),
+                        TokenListener.NONE).tokenIds());
+                answers.add(chat.send("And its colour again?").tokenIds());
+                answers.add(m.generate(LlmRequest.builder().message(ChatMessage.user("What is this?",
+                        List.of(AxLlmQwen3VlTest.BLUE))).thinking(false).maxNewTokens(24).build()).tokenIds());
+            }
+            out.add(answers);
+        }
+        for (int i = 0; i < out.get(0).size(); i++) {
+            assertTrue(out.get(0).get(i).length > 0);
+            assertArrayEquals(out.get(0).get(i), out.get(1).get(i), "answer " + i);
+        }
+    }
+
     @Test
     void multiTurnReusesTheCacheOnEveryCardAndMatchesOneCard() {
         List<int[]> one = new ArrayList<>();

@@ -226,33 +226,35 @@ class AxLlmVisionTest {
     }
 
     @Test
-    void anEncoderWithDeepstackOutputsIsRefused(@TempDir Path dir) throws IOException {
+    void deepstackOutputsOfAnotherShapeOrMoreThanLayersAreRefused(@TempDir Path dir) throws IOException {
         Path pkg = copy(tinyVl(), dir.resolve("deepstack"));
         Path enc = pkg.resolve("tiny_vl_vision_448.axmodel");
-        // the emulator's axllm_vision has one output; a hash model with Qwen3-VL-like outputs stands in
-        Files.writeString(enc, """
-                npu4j-emulator-model axcl 1
-                name two outputs
-                compute hash
-                input hidden_states uint8 nhwc 1x448x448x3
-                output image_embeds bf16 none 1x196x128
-                output deepstack_0 bf16 none 1x196x128
-                """);
+        // hash models with Qwen3-VL-like outputs stand in for a wrong encoder
+        String head = "npu4j-emulator-model axcl 1\nname deepstack\ncompute hash\n"
+                + "input hidden_states uint8 nhwc 1x448x448x3\noutput image_embeds bf16 none 1x256x128\n";
+        Files.writeString(enc, head + "output deepstack_1 bf16 none 1x256x96\n");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> open(pkg));
-        assertTrue(e.getMessage().contains("filename_image_encoder_axmodel") && e.getMessage().contains("deepstack"),
-                e.getMessage());
+        assertTrue(e.getMessage().contains("filename_image_encoder_axmodel") && e.getMessage().contains("deepstack")
+                && e.getMessage().contains("[1, 256, 96]"), e.getMessage());
+        StringBuilder five = new StringBuilder(head);
+        for (int k = 1; k <= 5; k++) {
+            five.append("output deepstack_").append(k).append(" bf16 none 1x256x128\n");
+        }
+        Files.writeString(enc, five);
+        e = assertThrows(IllegalArgumentException.class, () -> open(pkg));
+        assertTrue(e.getMessage().contains("5 deepstack outputs") && e.getMessage().contains("4 layers"), e.getMessage());
     }
 
     @Test
-    void layersWithMropeIndicesAreANamedLoadError(@TempDir Path dir) throws IOException {
-        // Qwen-VL's real packages take three rows of positions (mRoPE); the engine writes one and says so
+    void layersWithTwoRowsOfIndicesAreANamedLoadError(@TempDir Path dir) throws IOException {
+        // one row (a position per token) or Qwen-VL's three mRoPE rows; anything else is named
         Path pkg = copy(tinyVl(), dir.resolve("mrope"));
         Path l0 = pkg.resolve("tiny_vl_p128_l0_together.axmodel");
         Files.writeString(l0, Files.readString(l0).replace("compute axllm_layer layer=0", "compute hash")
-                .replace("indices uint32 none 1x128", "indices uint32 none 3x128"));
+                .replace("indices uint32 none 1x128", "indices uint32 none 2x128"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> open(pkg));
         assertTrue(e.getMessage().contains("tiny_vl_p128_l0_together.axmodel") && e.getMessage().contains("mRoPE")
-                && e.getMessage().contains("3 rows"), e.getMessage());
+                && e.getMessage().contains("2 rows"), e.getMessage());
     }
 
     @Test
@@ -294,7 +296,7 @@ class AxLlmVisionTest {
         }
     }
 
-    private static Path copy(Path from, Path to) throws IOException {
+    static Path copy(Path from, Path to) throws IOException {
         Files.createDirectories(to);
         try (Stream<Path> files = Files.list(from)) {
             for (Path f : (Iterable<Path>) files::iterator) {

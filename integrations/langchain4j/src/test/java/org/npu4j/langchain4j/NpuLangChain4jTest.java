@@ -378,6 +378,22 @@ class NpuLangChain4jTest {
     }
 
     @Test
+    void imagesReachTheAx650nQwen3VlPackage() throws Exception {
+        try (LanguageModel vl = LanguageModel.openEmulator("ax650n-tiny-qwen3-vl", LoadOptions.DEFAULTS)) {
+            ChatModel model = NpuChatModel.builder(vl).build();
+            String red = png(0xc02020);
+            String a = model.chat(UserMessage.from(TextContent.from("What is in the picture?"),
+                    ImageContent.from(red, "image/png"))).aiMessage().text();
+            String b = model.chat(UserMessage.from(TextContent.from("What is in the picture?"),
+                    ImageContent.from(png(0x2020c0), "image/png"))).aiMessage().text();
+            String a2 = model.chat(UserMessage.from(TextContent.from("What is in the picture?"),
+                    ImageContent.from(java.net.URI.create("data:image/png;base64," + red)))).aiMessage().text();
+            assertNotEquals(a, b, "two images, two answers");
+            assertEquals(a, a2, "the same image as base64 data or as a data URL, the same answer");
+        }
+    }
+
+    @Test
     void imagesToAModelWithoutAVisionEncoderAreRefused() throws Exception {
         UnsupportedFeatureException e = assertThrows(UnsupportedFeatureException.class, () -> NpuChatModel.builder(npu)
                 .build().chat(UserMessage.from(TextContent.from("What is this?"), ImageContent.from(png(0), "image/png"))));

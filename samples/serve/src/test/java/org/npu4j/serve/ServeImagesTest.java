@@ -40,11 +40,13 @@ import org.npu4j.llm.LoadOptions;
 /**
  * Images through the server: OpenAI {@code image_url} parts (data URLs; files only under --image-dir) with
  * the official openai-java client, Ollama {@code images} (base64), to the emulated Qwen3-VL-2B (RKNN
- * vision encoder + RKLLM, whose answer depends on the image's embeddings), and refusals in each protocol's
- * error shape.
+ * vision encoder + RKLLM, whose answer depends on the image's embeddings) and the AX650N emulator's
+ * Qwen3-VL-shaped package, and refusals in each protocol's error shape.
  */
 class ServeImagesTest {
     static final String VL = "vl-emu";
+    /** The AX650N emulator's Qwen3-VL-shaped package (mRoPE layers, deepstack encoder). */
+    static final String AX_VL = "ax-qwen3-vl-emu";
     static final ObjectMapper JSON = new ObjectMapper();
     @TempDir
     static Path dir;
@@ -59,6 +61,8 @@ class ServeImagesTest {
                 TestServer.PROFILE, LoadOptions.DEFAULTS.withName(TestServer.MODEL)), 8));
         models.put(VL, new ServedModel(VL, () -> LanguageModel.openEmulator("rk3588-qwen3-vl-2b-w8a8",
                 LoadOptions.DEFAULTS.withName(VL)), 8));
+        models.put(AX_VL, new ServedModel(AX_VL, () -> LanguageModel.openEmulator("ax650n-tiny-qwen3-vl",
+                LoadOptions.DEFAULTS.withName(AX_VL)), 8));
         Files.createDirectory(dir.resolve("images"));
         Files.write(dir.resolve("images/red.png"), png(0xc02020));
         Files.write(dir.resolve("outside.png"), png(0xc02020));
@@ -142,6 +146,15 @@ class ServeImagesTest {
         HttpResponse<String> g = post("/api/generate", gen.toString());
         assertEquals(200, g.statusCode(), g.body());
         assertTrue(JSON.readTree(g.body()).path("response").asText().length() > 0);
+    }
+
+    @Test
+    void theAx650nQwen3VlPackageTakesImageUrlAndOllamaImages() throws Exception {
+        String red = openAi(AX_VL, dataUrl(0xc02020));
+        assertNotEquals(red, openAi(AX_VL, dataUrl(0x2020c0)), "two images, two answers");
+        assertEquals(red, openAi(AX_VL, "red.png"), "a file in --image-dir is the same image");
+        String ollamaRed = ollamaChat(AX_VL, png(0xc02020));
+        assertNotEquals(ollamaRed, ollamaChat(AX_VL, png(0x2020c0)));
     }
 
     @Test
