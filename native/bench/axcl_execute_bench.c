@@ -10,11 +10,14 @@
  *     axclrtMemcpy(device -> host, output)
  *
  * with NPU4J_EMULATOR_SPEED=0 (no emulated device time), so what is measured
- * is the cost of going through the runtime's API. Output on stdout:
+ * is the cost of going through the runtime's API. The calls are timed in
+ * batches of BENCH_BATCH (1000, bench_args.h); output on stdout, one line:
  *
- *     calls=N ns_per_call=X
+ *     calls=N ns_per_call=X median_batch_ns_per_call=Y
  *
- * where one "call" is the three API calls above. Usage:
+ * where one "call" is the three API calls above, X the mean over all calls
+ * and Y the median over the batches of a batch's ns per call, the statistic
+ * AxclExecuteBenchmark.executeBatch reports for Java. Usage:
  *
  *     axcl_execute_bench [--calls N] [--model PATH] [--warmup N] [--speed S]
  *
@@ -87,13 +90,23 @@ int main(int argc, char **argv) {
         TRY(axclrtEngineExecute(model_id, context_id, 0, io));
         TRY(axclrtMemcpy(host_out, dev_out, out_size, AXCL_MEMCPY_DEVICE_TO_HOST));
     }
+    long long batches;
+    double *per_call = bench_batches(calls, &batches, "axcl_execute_bench");
     uint64_t t0 = bench_now_ns();
-    for (long long i = 0; i < calls; i++) {
-        TRY(axclrtMemcpy(dev_in, host_in, in_size, AXCL_MEMCPY_HOST_TO_DEVICE));
-        TRY(axclrtEngineExecute(model_id, context_id, 0, io));
-        TRY(axclrtMemcpy(host_out, dev_out, out_size, AXCL_MEMCPY_DEVICE_TO_HOST));
+    for (long long b = 0, done = 0; b < batches; b++) {
+        long long n = calls - done < BENCH_BATCH ? calls - done : BENCH_BATCH;
+        uint64_t tb = bench_now_ns();
+        for (long long i = 0; i < n; i++) {
+            TRY(axclrtMemcpy(dev_in, host_in, in_size, AXCL_MEMCPY_HOST_TO_DEVICE));
+            TRY(axclrtEngineExecute(model_id, context_id, 0, io));
+            TRY(axclrtMemcpy(host_out, dev_out, out_size, AXCL_MEMCPY_DEVICE_TO_HOST));
+        }
+        per_call[b] = (double)(bench_now_ns() - tb) / (double)n;
+        done += n;
     }
     uint64_t elapsed = bench_now_ns() - t0;
+    double median = bench_median(per_call, batches);
+    free(per_call);
     if (memcmp(host_in, host_out, in_size < out_size ? in_size : out_size) != 0 && strstr(model, "identity")) {
         fprintf(stderr, "axcl_execute_bench: identity model returned other bytes\n");
         return 1;
@@ -110,7 +123,8 @@ int main(int argc, char **argv) {
     TRY(axclrtResetDevice(devices.devices[0]));
     TRY(axclFinalize());
 
-    printf("calls=%lld ns_per_call=%.1f\n", calls, (double)elapsed / (double)calls);
+    printf("calls=%lld ns_per_call=%.1f median_batch_ns_per_call=%.1f\n", calls, (double)elapsed / (double)calls,
+           median);
     fprintf(stderr, "axcl_execute_bench: model %s, %llu-byte input, %llu-byte output, speed %s\n", model,
             (unsigned long long)in_size, (unsigned long long)out_size, speed);
     return 0;

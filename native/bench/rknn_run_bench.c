@@ -10,9 +10,15 @@
  *     rknn_run(ctx, NULL)
  *
  * with NPU4J_EMULATOR_SPEED=0 (no emulated NPU time), so what is measured is
- * the cost of going through the runtime's API. Output on stdout:
+ * the cost of going through the runtime's API. The calls are timed in batches
+ * of BENCH_BATCH (1000, bench_args.h); output on stdout, one line:
  *
- *     calls=N ns_per_call=X
+ *     calls=N ns_per_call=X median_batch_ns_per_call=Y
+ *
+ * X is the mean over all calls; Y the median over the batches of a batch's
+ * ns per call, which a preemption of the process (a shared, loaded machine)
+ * moves far less than the mean: RknnRunBenchmark.runBatch reports the same
+ * statistic for Java (JMH sample mode, the median of 1000-call invocations).
  *
  * Usage: rknn_run_bench [--calls N] [--model PATH] [--warmup N] [--speed S]
  *
@@ -74,11 +80,21 @@ int main(int argc, char **argv) {
     for (long long i = 0; i < warmup; i++) {
         TRY(rknn_run(ctx, NULL));
     }
+    long long batches;
+    double *per_call = bench_batches(calls, &batches, "rknn_run_bench");
     uint64_t t0 = bench_now_ns();
-    for (long long i = 0; i < calls; i++) {
-        TRY(rknn_run(ctx, NULL));
+    for (long long b = 0, done = 0; b < batches; b++) {
+        long long n = calls - done < BENCH_BATCH ? calls - done : BENCH_BATCH;
+        uint64_t tb = bench_now_ns();
+        for (long long i = 0; i < n; i++) {
+            TRY(rknn_run(ctx, NULL));
+        }
+        per_call[b] = (double)(bench_now_ns() - tb) / (double)n;
+        done += n;
     }
     uint64_t elapsed = bench_now_ns() - t0;
+    double median = bench_median(per_call, batches);
+    free(per_call);
     if (strstr(model, "identity") && ((int8_t *)out_mem->virt_addr)[0] != (int8_t)(1 - 128)) {
         fprintf(stderr, "rknn_run_bench: identity model returned another value\n");
         return 1;
@@ -88,7 +104,8 @@ int main(int argc, char **argv) {
     TRY(rknn_destroy_mem(ctx, out_mem));
     TRY(rknn_destroy(ctx));
 
-    printf("calls=%lld ns_per_call=%.1f\n", calls, (double)elapsed / (double)calls);
+    printf("calls=%lld ns_per_call=%.1f median_batch_ns_per_call=%.1f\n", calls, (double)elapsed / (double)calls,
+           median);
     fprintf(stderr, "rknn_run_bench: model %s, %u-byte input, %u-byte output, speed %s\n", model,
             in_attr.size_with_stride, out_attr.size_with_stride, speed);
     return 0;

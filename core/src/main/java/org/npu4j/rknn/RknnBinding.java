@@ -41,7 +41,12 @@ import org.npu4j.rknn.ffi.rknn_tensor_mem;
 public final class RknnBinding implements AutoCloseable {
     /** How the outputs of a binding are laid out. */
     public enum OutputLayout {
-        /** As {@link RknnModel#outputs()}: NCHW for 4-d tensors, the model's type (INT8 for quantised heads). */
+        /**
+         * As {@link RknnModel#outputs()}: NCHW for 4-d tensors, the model's type (INT8 for quantised heads).
+         * Not a layout the NPU writes: the runtime converts from the native one after each run. Code that
+         * reads outputs in place on a board binds {@link #NATIVE_NHWC} or {@link #NATIVE}, the zero-copy
+         * recipe of the API reference ({@code shared/facts/rknn.md} "Zero-copy").
+         */
         NORMAL,
         /** As {@link RknnModel#nativeOutputs()}: NC1HWC2 for 4-d tensors, no conversion by the runtime. */
         NATIVE,

@@ -227,7 +227,9 @@ public final class RknnContext implements AutoCloseable {
 
     /**
      * Zero-copy IO with the outputs in the normal layout and type ({@link RknnBinding.OutputLayout#NORMAL}:
-     * INT8 NCHW with zero point and scale for quantised detectors).
+     * INT8 NCHW with zero point and scale for quantised detectors, converted by the runtime from the
+     * native layout after each run; {@link #bind(RknnBinding.OutputLayout)} with
+     * {@link RknnBinding.OutputLayout#NATIVE_NHWC} reads what the NPU writes, as the YOLO sample does).
      */
     public RknnBinding bind() {
         return bind(RknnBinding.OutputLayout.NORMAL);

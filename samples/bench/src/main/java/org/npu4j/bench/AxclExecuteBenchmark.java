@@ -12,6 +12,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
@@ -23,8 +24,16 @@ import org.openjdk.jmh.annotations.Warmup;
  * One AXCL engine call through a reused {@link AxBinding}, the Java side of
  * {@code native/bench/axcl_execute_bench}: host to device copy of the input, execute, device to host
  * copy of the output, on the emulated runtime's {@code identity-small} model (1x256 fp32 in and out)
- * with {@code NPU4J_EMULATOR_SPEED=0}. The score is ns per call; {@code -prof gc}'s
- * {@code gc.alloc.rate.norm} is bytes per call (no JFR recording runs, so no event object).
+ * with {@code NPU4J_EMULATOR_SPEED=0}.
+ *
+ * <ul>
+ *   <li>{@link #execute()} (average time): the mean ns per call; {@code -prof gc}'s
+ *       {@code gc.alloc.rate.norm} is bytes per call (no JFR recording runs, so no event object).</li>
+ *   <li>{@link #executeBatch()} (sample time, {@value #BATCH} calls per invocation): its {@code p0.50} is
+ *       the median over invocations of an invocation's ns per call, the statistic the C driver reports as
+ *       {@code median_batch_ns_per_call} over batches of the same size; {@code overhead.sh} compares the
+ *       medians, which a preemption on a shared, loaded machine moves far less than the means.</li>
+ * </ul>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -33,6 +42,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED", "-Xms512m", "-Xmx512m"})
 public class AxclExecuteBenchmark {
+    /** Calls per {@link #executeBatch()} invocation; {@code BENCH_BATCH} of {@code native/bench/bench_args.h} is the same. */
+    public static final int BATCH = 1000;
+
     private AxclRuntime runtime;
     private AxModel model;
     private AxSession session;
@@ -61,5 +73,15 @@ public class AxclExecuteBenchmark {
     @Benchmark
     public void execute() {
         binding.run();
+    }
+
+    /** {@value #BATCH} calls on the reused binding, timed together; scores are per call. */
+    @Benchmark
+    @BenchmarkMode(Mode.SampleTime)
+    @OperationsPerInvocation(BATCH)
+    public void executeBatch() {
+        for (int i = 0; i < BATCH; i++) {
+            binding.run();
+        }
     }
 }

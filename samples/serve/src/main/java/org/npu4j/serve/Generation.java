@@ -1,9 +1,6 @@
 package org.npu4j.serve;
 
 import java.io.IOException;
-import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import org.npu4j.llm.AnswerSplitter;
 import org.npu4j.llm.Completion;
 import org.npu4j.llm.LanguageModel;
@@ -14,10 +11,12 @@ import org.npu4j.llm.TokenListener;
 /**
  * Runs one request on a served model, streaming its parts to a protocol's writer.
  *
- * <p>The writer is called on the backend's thread, per token; when it fails with an {@link IOException}
+ * <p>Requests take turns on the model in arrival order ({@link ServedModel#awaitTurn}); one whose
+ * client went away while it waited is dropped before its run starts. The writer is called on the
+ * backend's thread, per token; when it fails with an {@link IOException}
  * (the client went away) the listener throws {@link ClientGone}, which stops the run at that token, and
- * the handler thread's wait on the future ends. An interrupted handler cancels the future (which stops
- * the run too).
+ * the run ends on the handler thread, which runs it ({@link LanguageModel#generate}). Closing the model
+ * (the server's close) stops a running generation.
  */
 final class Generation {
     /** Receives the parts; may throw {@link IOException} when the client is gone. */
@@ -27,6 +26,13 @@ final class Generation {
         void reasoning(String text) throws IOException;
 
         void toolCall(int index, org.npu4j.llm.ToolCall call) throws IOException;
+
+        /**
+         * Sends the client something it ignores, to find out whether it is still there while the request
+         * waits for its turn (an SSE comment); the default sends nothing (NDJSON and JSON answers have no
+         * such form, so a client of theirs that went away is noticed at the first token written).
+         */
+        default void probe() throws IOException {}
     }
 
     private Generation() {}
@@ -40,7 +46,13 @@ final class Generation {
      */
     static Completion run(ServedModel served, LlmRequest request, @org.jspecify.annotations.Nullable Writer writer)
             throws InterruptedException {
-        LanguageModel model = served.model();
+        try (ServedModel.Turn turn = served.awaitTurn(writer == null ? null : writer::probe)) {
+            return run(served, served.model(), request, writer);
+        }
+    }
+
+    private static Completion run(ServedModel served, LanguageModel model, LlmRequest request,
+            @org.jspecify.annotations.Nullable Writer writer) throws InterruptedException {
         TokenListener listener = TokenListener.NONE;
         AnswerSplitter[] splitter = new AnswerSplitter[1];
         if (writer != null) {
@@ -81,27 +93,14 @@ final class Generation {
                 }
             };
         }
-        CompletableFuture<Completion> f = model.generateAsync(request, listener);
+        // On this (virtual) handler thread: generateAsync would start another thread and park this one, two
+        // scheduling hand-offs before the run reaches the runtime (milliseconds each on a busy machine)
         Completion c;
         try {
-            c = f.get();
-        } catch (InterruptedException e) {
-            f.cancel(true);
+            c = model.generate(request, listener);
+        } catch (ClientGone g) {
             served.aborted.increment();
-            throw e;
-        } catch (CancellationException e) {
-            served.aborted.increment();
-            throw new ClientGone(new IOException("cancelled"));
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof ClientGone g) {
-                served.aborted.increment();
-                throw g;
-            }
-            if (cause instanceof RuntimeException r) {
-                throw r;
-            }
-            throw new IllegalStateException(cause);
+            throw g;
         }
         served.generatedTokens.add(c.tokenCount());
         if (c.timings().durationNanos() > 0) {

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.util.Locale;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
+import org.npu4j.llm.LanguageModel;
 import org.npu4j.llm.ModelInfo;
 import org.npu4j.metrics.LatencySnapshot;
 import org.npu4j.metrics.Stage;
@@ -28,28 +29,49 @@ final class Metrics {
         this.server = server;
     }
 
+    /**
+     * {@code GET /health}: 200 with {@code status: ok} when every model is loaded (or unloaded on request);
+     * 503 with {@code status: loading} while a model loads, {@code failed} when a load failed. Each model
+     * has its {@code state} ({@link ServedModel.State}, lower case) and, once loaded, its runtime fields.
+     */
     void health(HttpExchange ex) throws IOException {
         ObjectNode root = Http.JSON.createObjectNode();
-        root.put("status", "ok");
-        root.put("uptime_seconds", server.uptimeNanos() / 1e9);
-        ArrayNode arr = root.putArray("models");
+        ArrayNode arr = Http.JSON.createArrayNode();
         boolean anyEmulator = false;
+        boolean loading = false;
+        boolean failed = false;
         for (ServedModel m : server.models()) {
-            ModelInfo info = m.info();
-            anyEmulator |= info.emulator();
+            ServedModel.State state = m.state();
+            loading |= state == ServedModel.State.LOADING;
+            failed |= state == ServedModel.State.FAILED;
             ObjectNode o = arr.addObject();
             o.put("name", m.name());
-            o.put("loaded", m.loaded());
-            o.put("backend", info.backend());
-            o.put("runtime_version", info.runtimeVersion());
-            o.put("emulator", info.emulator());
-            o.put("description", info.description());
-            o.put("context_length", info.contextLength());
-            o.put("memory_bytes", info.memoryBytes());
+            o.put("state", state.name().toLowerCase(Locale.ROOT));
+            o.put("loaded", state == ServedModel.State.READY);
+            RuntimeException error = m.loadError();
+            if (error != null) {
+                o.put("error", error.getMessage());
+            }
+            if (m.loadNanos() >= 0) {
+                o.put("load_seconds", m.loadNanos() / 1e9);
+            }
+            ModelInfo info = m.infoIfKnown();
+            if (info != null) {
+                anyEmulator |= info.emulator();
+                o.put("backend", info.backend());
+                o.put("runtime_version", info.runtimeVersion());
+                o.put("emulator", info.emulator());
+                o.put("description", info.description());
+                o.put("context_length", info.contextLength());
+                o.put("memory_bytes", info.memoryBytes());
+            }
             o.put("in_flight", m.inFlight());
         }
+        root.put("status", failed ? "failed" : loading ? "loading" : "ok");
+        root.put("uptime_seconds", server.uptimeNanos() / 1e9);
+        root.set("models", arr);
         root.put("emulator", anyEmulator);
-        Http.send(ex, 200, root);
+        Http.send(ex, failed || loading ? 503 : 200, root);
     }
 
     void prometheus(HttpExchange ex) throws IOException {
@@ -70,6 +92,11 @@ final class Metrics {
         for (ServedModel m : server.models()) {
             sample(sb, "npu4j_generation_aborted_total", m, m.aborted.sum());
         }
+        header(sb, "npu4j_queue_dropped_total", "counter",
+                "queued requests dropped before their run started because the client went away");
+        for (ServedModel m : server.models()) {
+            sample(sb, "npu4j_queue_dropped_total", m, m.droppedQueued.sum());
+        }
         header(sb, "npu4j_queue_depth", "gauge", "requests waiting behind the running one");
         for (ServedModel m : server.models()) {
             sample(sb, "npu4j_queue_depth", m, m.queued());
@@ -85,7 +112,8 @@ final class Metrics {
         }
         header(sb, "npu4j_model_memory_bytes", "gauge", "NPU-side memory of the model as its backend reports it");
         for (ServedModel m : server.models()) {
-            sample(sb, "npu4j_model_memory_bytes", m, m.info().memoryBytes());
+            ModelInfo info = m.infoIfKnown();
+            sample(sb, "npu4j_model_memory_bytes", m, info == null ? 0 : info.memoryBytes());
         }
         summary(sb, "npu4j_ttft_seconds", "time to first token (model latency recorder)", Stage.TTFT);
         summary(sb, "npu4j_inter_token_seconds", "time between tokens (model latency recorder)", Stage.INTER_TOKEN);
@@ -95,10 +123,11 @@ final class Metrics {
     private void summary(StringBuilder sb, String name, String help, Stage stage) {
         header(sb, name, "summary", help);
         for (ServedModel m : server.models()) {
-            if (!m.loaded()) {
+            LanguageModel lm = m.loadedModel();
+            if (lm == null) {
                 continue;
             }
-            LatencySnapshot snap = m.model().latency().snapshot();
+            LatencySnapshot snap = lm.latency().snapshot();
             Histogram h = snap.histogram(stage);
             String label = "model=\"" + escape(m.name()) + "\"";
             for (double q : QUANTILES) {
@@ -118,7 +147,7 @@ final class Metrics {
 
     private static void sample(StringBuilder sb, String name, ServedModel m, double v) {
         sb.append(name).append("{model=\"").append(escape(m.name())).append("\",emulator=\"")
-                .append(m.info().emulator()).append("\"} ").append(num(v)).append('\n');
+                .append(m.infoIfKnown() != null && m.infoIfKnown().emulator()).append("\"} ").append(num(v)).append('\n');
     }
 
     private static String num(double v) {

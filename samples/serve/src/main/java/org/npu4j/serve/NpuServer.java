@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP server of {@code npu4j serve}: OpenAI routes under {@code /v1}, Ollama routes under
  * {@code /api}, {@code /health} and {@code /metrics}, over the JDK's {@code com.sun.net.httpserver}
- * with one virtual thread per exchange.
+ * with one virtual thread per exchange. It listens while its models load (see {@link #start}).
  *
  * <p>TCP_NODELAY: the JDK server reads {@code sun.net.httpserver.nodelay} once, when its first server
  * class initialises; {@link #start} sets it to true before creating the server (the launcher also passes
@@ -74,6 +74,7 @@ public final class NpuServer implements AutoCloseable {
     private final ExecutorService executor;
     private final Metrics metrics;
     private final long startedNanos = System.nanoTime();
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private final org.npu4j.llm.IssuedToolCalls issuedCalls = new org.npu4j.llm.IssuedToolCalls();
 
     private NpuServer(Config config, Map<String, ServedModel> models) throws IOException {
@@ -108,14 +109,48 @@ public final class NpuServer implements AutoCloseable {
 
     /**
      * Starts a server over {@code models} (name to model, in the order listed by /v1/models); the server
-     * owns them and closes them with itself.
+     * owns them and closes them with itself. Returns once it listens, which may be before the models have
+     * loaded ({@link ServedModel} loads in the background): a request to a model still loading waits for
+     * it, {@code /health} answers 503 {@code loading} until all are loaded, {@link #awaitLoaded} waits.
      */
     public static NpuServer start(Config config, Map<String, ServedModel> models) throws IOException {
         System.setProperty("sun.net.httpserver.nodelay", "true");
         NpuServer s = new NpuServer(config, new LinkedHashMap<>(models));
+        // Jackson's first use loads and links some hundred classes (~0.1 s on an idle core, far more on a busy
+        // one); every answer needs it, so it is done before the models' loads start and compete for the CPU
+        Http.JSON.writeValueAsBytes(Http.JSON.createObjectNode().put("warm", true).putArray("up").addObject());
         s.http.start();
         LOG.info("listening on {}", s.address());
+        for (ServedModel m : s.models.values()) {
+            m.startLoading();
+        }
         return s;
+    }
+
+    /**
+     * Waits until every model's first load has ended.
+     *
+     * @return the models whose load failed, with the error (empty: all loaded)
+     * @throws java.util.concurrent.TimeoutException if a load still runs after {@code timeout}
+     */
+    public Map<String, RuntimeException> awaitLoaded(java.time.Duration timeout)
+            throws InterruptedException, java.util.concurrent.TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Map<String, RuntimeException> failed = new LinkedHashMap<>();
+        for (ServedModel m : models.values()) {
+            try {
+                m.firstLoad().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException(e.getCause()); // firstLoad never fails
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new java.util.concurrent.TimeoutException("model " + m.name() + " still loading after " + timeout);
+            }
+            RuntimeException error = m.loadError();
+            if (error != null) {
+                failed.put(m.name(), error);
+            }
+        }
+        return failed;
     }
 
     private interface Handler {
@@ -236,6 +271,9 @@ public final class NpuServer implements AutoCloseable {
      */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         http.stop(0);
         for (ServedModel m : models.values()) {
             m.close();

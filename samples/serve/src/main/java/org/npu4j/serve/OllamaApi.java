@@ -58,7 +58,7 @@ final class OllamaApi {
         Http.send(ex, 200, root);
     }
 
-    void show(HttpExchange ex) throws IOException {
+    void show(HttpExchange ex) throws IOException, InterruptedException {
         JsonNode body = Http.readJson(ex, server.maxBodyBytes());
         JsonNode name = body.has("model") ? body.get("model") : body.get("name");
         if (name == null || !name.isTextual()) {
@@ -93,12 +93,12 @@ final class OllamaApi {
     }
 
     private ObjectNode describe(ServedModel m, boolean running) {
-        ModelInfo info = m.info();
+        ModelInfo info = m.infoIfKnown(); // null while the first load runs: no size, no format yet
         ObjectNode o = Http.JSON.createObjectNode();
         o.put("name", m.name());
         o.put("model", m.name());
         o.put("modified_at", rfc3339(m.loadedAt()));
-        o.put("size", Math.max(0, info.memoryBytes()));
+        o.put("size", info == null ? 0 : Math.max(0, info.memoryBytes()));
         o.put("digest", Integer.toHexString(m.name().hashCode()));
         o.set("details", details(info));
         if (running) {
@@ -110,10 +110,10 @@ final class OllamaApi {
         return o;
     }
 
-    private static ObjectNode details(ModelInfo info) {
+    private static ObjectNode details(@Nullable ModelInfo info) {
         ObjectNode d = Http.JSON.createObjectNode();
         d.put("parent_model", "");
-        d.put("format", info.backend());
+        d.put("format", info == null ? "" : info.backend());
         d.put("family", "qwen3");
         d.putArray("families").add("qwen3");
         d.put("parameter_size", "");
@@ -165,7 +165,8 @@ final class OllamaApi {
     }
 
     /** An empty request with {@code keep_alive}: load (or keep) the model, or unload it for 0. */
-    private void loadOrUnload(HttpExchange ex, ServedModel m, Duration keep, boolean chat) throws IOException {
+    private void loadOrUnload(HttpExchange ex, ServedModel m, Duration keep, boolean chat)
+            throws IOException, InterruptedException {
         String reason;
         if (keep.isZero()) {
             if (!m.unloadIfIdle() && m.loaded()) {

@@ -5,14 +5,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.UUID;
 import org.npu4j.llm.ChatMessage;
 import org.npu4j.llm.Completion;
 import org.npu4j.llm.FinishReason;
 import org.npu4j.llm.LlmRequest;
+import org.npu4j.llm.ModelInfo;
 import org.npu4j.llm.ToolCall;
 import org.npu4j.llm.ToolSpec;
 
@@ -21,10 +20,6 @@ import org.npu4j.llm.ToolSpec;
  * {@code GET /v1/models}. Wire format: the OpenAI API reference (see shared/facts/serving.md).
  */
 final class OpenAiApi {
-    private static final byte[] DATA = "data: ".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
-
     private final NpuServer server;
 
     OpenAiApi(NpuServer server) {
@@ -40,8 +35,10 @@ final class OpenAiApi {
             o.put("id", m.name());
             o.put("object", "model");
             o.put("created", m.loadedAt().getEpochSecond());
-            o.put("owned_by", m.info().emulator() ? "npu4j (" + m.info().backend() + " emulator)"
-                    : "npu4j (" + m.info().backend() + ")");
+            ModelInfo info = m.infoIfKnown();
+            // a model still loading is listed (its requests wait for the load); /health has its state
+            o.put("owned_by", info == null ? "npu4j (" + m.state().name().toLowerCase(java.util.Locale.ROOT) + ")"
+                    : info.emulator() ? "npu4j (" + info.backend() + " emulator)" : "npu4j (" + info.backend() + ")");
         }
         Http.send(ex, 200, root);
     }
@@ -49,7 +46,7 @@ final class OpenAiApi {
     /** Parsed chat or completion request. */
     private record Parsed(ServedModel model, LlmRequest request, boolean stream, boolean includeUsage) {}
 
-    private Parsed parse(JsonNode body, boolean chat) {
+    private Parsed parse(JsonNode body, boolean chat) throws InterruptedException {
         ServedModel m = server.model(Requests.model(body));
         LlmRequest.Builder b = LlmRequest.builder();
         if (chat) {
@@ -166,59 +163,10 @@ final class OpenAiApi {
     /** SSE: one id, the role delta first, a delta per piece, the finish chunk, the usage chunk if asked, [DONE]. */
     private void stream(HttpExchange ex, Parsed p, boolean chat) throws IOException, InterruptedException {
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID();
-        String object = chat ? "chat.completion.chunk" : "text_completion";
-        long created = System.currentTimeMillis() / 1000;
-        String model = p.model.name();
-        ex.getResponseHeaders().set("Content-Type", "text/event-stream");
-        ex.getResponseHeaders().set("Cache-Control", "no-cache");
-        ex.sendResponseHeaders(200, 0);
-        OutputStream out = ex.getResponseBody();
-        class Sse implements Generation.Writer {
-            ObjectNode chunk() {
-                ObjectNode root = Http.JSON.createObjectNode();
-                root.put("id", id);
-                root.put("object", object);
-                root.put("created", created);
-                root.put("model", model);
-                return root;
-            }
-
-            ObjectNode delta(ObjectNode root) {
-                ObjectNode choice = root.putArray("choices").addObject();
-                choice.put("index", 0);
-                ObjectNode d = chat ? choice.putObject("delta") : choice;
-                choice.putNull("logprobs");
-                choice.putNull("finish_reason");
-                return d;
-            }
-
-            void send(ObjectNode root) throws IOException {
-                if (p.includeUsage && !root.has("usage")) {
-                    root.putNull("usage");
-                }
-                out.write(DATA);
-                out.write(Http.JSON.writeValueAsBytes(root));
-                out.write(END);
-                out.flush();
-            }
-
-            @Override
-            public void content(String text) throws IOException {
-                ObjectNode root = chunk();
-                delta(root).put(chat ? "content" : "text", text);
-                send(root);
-            }
-
-            @Override
-            public void reasoning(String text) throws IOException {
-                if (!chat) {
-                    return;
-                }
-                ObjectNode root = chunk();
-                delta(root).put("reasoning_content", text);
-                send(root);
-            }
-
+        // Nothing is written before the run is handed to the model: the headers and the role delta go out with
+        // the first token (or the first probe while the request waits), in one write (SseChunks.open)
+        SseChunks sse = new SseChunks(ex, id, chat ? "chat.completion.chunk" : "text_completion",
+                System.currentTimeMillis() / 1000, p.model.name(), chat, p.includeUsage) {
             @Override
             public void toolCall(int index, ToolCall call) throws IOException {
                 if (!chat) {
@@ -231,26 +179,21 @@ final class OpenAiApi {
                 d.putArray("tool_calls").add(toolCallJson(call, server.issue(call), index, true));
                 send(root);
             }
-        }
-        Sse sse = new Sse();
-        try {
-            if (chat) {
-                ObjectNode first = sse.chunk();
-                ObjectNode d = sse.delta(first);
-                d.put("role", "assistant");
-                d.put("content", "");
-                sse.send(first);
-            }
+        };
+        try (sse) {
             Completion c;
             try {
                 c = Generation.run(p.model, p.request, sse);
-            } catch (IllegalArgumentException e) {
+            } catch (IllegalArgumentException | ApiError e) {
+                if (e instanceof ApiError a && !sse.opened()) {
+                    throw a; // nothing sent yet (e.g. the model failed to load): a real error status
+                }
                 ObjectNode err = Http.JSON.createObjectNode();
                 ObjectNode eo = err.putObject("error");
                 eo.put("message", e.getMessage());
-                eo.put("type", "invalid_request_error");
+                eo.put("type", e instanceof ApiError a ? a.type : "invalid_request_error");
                 sse.send(err);
-                out.write(DONE);
+                sse.done();
                 return;
             }
             ObjectNode last = sse.chunk();
@@ -270,16 +213,9 @@ final class OpenAiApi {
                 u.set("usage", usage(c));
                 sse.send(u);
             }
-            out.write(DONE);
-            out.flush();
+            sse.done();
         } catch (ClientGone | IOException e) {
-            // the run was stopped at the failed write; nothing more can reach the client
-        } finally {
-            try {
-                out.close();
-            } catch (IOException ignored) {
-                // the client is gone
-            }
+            // the run was stopped at the failed write (or never started); nothing more can reach the client
         }
     }
 

@@ -166,7 +166,7 @@ final class Requests {
      *
      * @throws ApiError if a message has images and {@code model} lacks {@link Capability#IMAGES}
      */
-    static void checkImages(ServedModel model, List<ChatMessage> messages) {
+    static void checkImages(ServedModel model, List<ChatMessage> messages) throws InterruptedException {
         for (int i = 0; i < messages.size(); i++) {
             if (!messages.get(i).images().isEmpty() && !model.info().has(Capability.IMAGES)) {
                 throw ApiError.badRequest("messages", "messages[" + i + "] has images, but the model '" + model.name()

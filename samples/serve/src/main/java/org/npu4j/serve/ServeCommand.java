@@ -1,6 +1,8 @@
 package org.npu4j.serve;
 
+import java.io.IOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,6 +68,11 @@ public final class ServeCommand implements Callable<Integer> {
                     + " only inline images (data: URLs, Ollama base64) are taken; remote URLs are never fetched.")
     @Nullable Path imageDir;
 
+    @Option(names = "--aot-training", hidden = true,
+            description = "The build's AOT training run: once the models are loaded, send every route one request"
+                    + " over loopback (TrainingRun) and stop.")
+    boolean aotTraining;
+
     @Option(names = "--host-root", paramLabel = "DIR", hidden = true,
             description = "Root of the host files --tune reads and writes (default /; tests give a fixture tree).")
     @Nullable Path hostRoot;
@@ -93,6 +100,8 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     private int serve(@Nullable TuningSession tuning) throws Exception {
+        // The server listens first and the models load in the background once it does (ServedModel): /v1/models
+        // answers at once, /health says "loading", and requests wait for their model; a failed load stops the server.
         Map<String, ServedModel> served = new LinkedHashMap<>();
         try {
             LoadOptions opts = LoadOptions.DEFAULTS.withContextLength(context);
@@ -101,30 +110,52 @@ public final class ServeCommand implements Callable<Integer> {
                 if (eq <= 0 || eq == spec.length() - 1) {
                     throw new IllegalArgumentException("--model " + spec + ": expected NAME=PATH");
                 }
-                String name = spec.substring(0, eq);
+                String name = unique(served, spec.substring(0, eq));
                 Path path = Path.of(spec.substring(eq + 1));
-                add(served, name, new ServedModel(name, () -> LanguageModel.open(path, opts.withName(name)), queue));
+                served.put(name, new ServedModel(name, () -> LanguageModel.open(path, opts.withName(name)), queue, false));
             }
             for (String spec : emulators) {
                 int eq = spec.indexOf('=');
-                String name = eq > 0 ? spec.substring(0, eq) : spec;
+                String name = unique(served, eq > 0 ? spec.substring(0, eq) : spec);
                 String profile = eq > 0 ? spec.substring(eq + 1) : spec;
-                add(served, name, new ServedModel(name, () -> LanguageModel.openEmulator(profile, opts.withName(name)), queue));
+                served.put(name, new ServedModel(name, () -> LanguageModel.openEmulator(profile, opts.withName(name)), queue,
+                        false));
             }
         } catch (RuntimeException e) {
             served.values().forEach(ServedModel::close);
             throw e;
         }
-        NpuServer server = NpuServer.start(new NpuServer.Config(host, port, apiKey, maxBody, queue, imageDir), served);
+        NpuServer server;
+        try {
+            server = NpuServer.start(new NpuServer.Config(host, port, apiKey, maxBody, queue, imageDir), served);
+        } catch (IOException | RuntimeException e) {
+            served.values().forEach(ServedModel::close);
+            throw e;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        Thread hook = new Thread(() -> {
             server.close();
             stopped.countDown();
-        }, "npu4j-serve-shutdown"));
-        System.out.println("npu4j serve: listening on " + server.baseUrl() + (apiKey != null ? " (API key required)" : ""));
+        }, "npu4j-serve-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        System.out.println("npu4j serve: listening on " + server.baseUrl() + (apiKey != null ? " (API key required)" : "")
+                + ", loading " + String.join(", ", served.keySet()));
+        System.out.flush();
+        Map<String, RuntimeException> failed = server.awaitLoaded(Duration.ofDays(365));
+        if (stopped.getCount() == 0) {
+            return 0; // stopped (Ctrl-C) while loading
+        }
+        if (!failed.isEmpty()) {
+            Runtime.getRuntime().removeShutdownHook(hook);
+            server.close();
+            StringBuilder sb = new StringBuilder();
+            failed.forEach((name, e) -> sb.append(sb.isEmpty() ? "" : "; ").append(name).append(": ").append(e.getMessage()));
+            throw new IllegalStateException("could not load " + sb + " (the server stopped)", failed.values().iterator().next());
+        }
         for (ServedModel m : served.values()) {
             ModelInfo info = m.info();
-            System.out.println("  " + m.name() + ": " + info.description() + (info.emulator() ? " [emulator]" : ""));
+            System.out.printf("  %s: %s%s, loaded in %.1f s%n", m.name(), info.description(),
+                    info.emulator() ? " [emulator]" : "", m.loadNanos() / 1e9);
         }
         if (tuning != null) {
             System.out.println("  host tuning: " + (tuning.applied() ? tuning.changes().size() + " changes applied,"
@@ -132,14 +163,24 @@ public final class ServeCommand implements Callable<Integer> {
         }
         System.out.println("  OpenAI: " + server.baseUrl() + "/v1   Ollama: " + server.baseUrl() + "   Ctrl-C stops");
         System.out.flush();
+        if (aotTraining) {
+            try {
+                TrainingRun.run(server, served.keySet().iterator().next());
+            } finally {
+                Runtime.getRuntime().removeShutdownHook(hook);
+                server.close();
+            }
+            System.out.println("  training requests answered; stopped");
+            return 0;
+        }
         stopped.await();
         return 0;
     }
 
-    private static void add(Map<String, ServedModel> served, String name, ServedModel m) {
-        if (served.putIfAbsent(name, m) != null) {
-            m.close();
+    private static String unique(Map<String, ServedModel> served, String name) {
+        if (served.containsKey(name)) {
             throw new IllegalArgumentException("two models named " + name + ": expected distinct names");
         }
+        return name;
     }
 }

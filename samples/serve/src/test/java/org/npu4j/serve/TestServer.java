@@ -24,9 +24,17 @@ final class TestServer {
         models.put(MODEL, new ServedModel(MODEL,
                 () -> LanguageModel.openEmulator(profile, LoadOptions.DEFAULTS.withName(MODEL)), config.queueDepth()));
         try {
-            return NpuServer.start(config, models);
+            NpuServer server = NpuServer.start(config, models);
+            // the server listens while the model loads; the tests look at a loaded model
+            if (!server.awaitLoaded(java.time.Duration.ofSeconds(60)).isEmpty()) {
+                server.close();
+                throw new IllegalStateException("emulator profile " + profile + " failed to load");
+            }
+            return server;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } catch (InterruptedException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException(e);
         }
     }
 

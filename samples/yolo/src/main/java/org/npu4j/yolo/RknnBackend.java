@@ -27,8 +27,11 @@ import org.npu4j.rknn.TensorType;
  *
  * <p>Memory: zero-copy ({@link RknnBinding}: {@code rknn_create_mem} + {@code rknn_set_io_mem} once per
  * frame), the letterbox written straight into the input memory with the NPU's row stride, the INT8
- * outputs read in place in the normal NCHW layout. A run is one {@code rknn_run}, recorded as
- * {@code execute}.
+ * outputs bound with their native NHWC attributes ({@link RknnBinding.OutputLayout#NATIVE_NHWC},
+ * {@code RKNN_QUERY_NATIVE_NHWC_OUTPUT_ATTR}) and read in place: a layout the NPU writes itself, so the
+ * runtime converts nothing after the run (the normal NCHW attributes would make it convert from the
+ * native NC1HWC2 on the CPU; {@code shared/facts/rknn.md} "Zero-copy"). A run is one {@code rknn_run},
+ * recorded as {@code execute}.
  *
  * <p>Frames: the detector's frame runs on the model's first context; each further frame (a pipeline
  * slot) on its own context duplicated from it ({@code rknn_dup_context}: the weights are shared), so
@@ -143,7 +146,7 @@ final class RknnBackend implements DetectorBackend {
             this.context = context;
             this.ownContext = ownContext;
             try {
-                io = context.bind();
+                io = context.bind(RknnBinding.OutputLayout.NATIVE_NHWC);
                 input = io.input(0);
                 List<MemorySegment> o = new ArrayList<>();
                 for (int i = 0; i < io.outputCount(); i++) {

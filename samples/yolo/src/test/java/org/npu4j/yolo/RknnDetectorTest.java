@@ -70,6 +70,10 @@ class RknnDetectorTest {
             assertEquals(scoreSum, det.decoder().hasScoreSum());
             assertEquals(scoreSum ? 9 : 6, det.outputs().size());
             assertTrue(det.outputs().stream().allMatch(t -> t.type() == ElementType.INT8), det.outputs().toString());
+            // Zero-copy outputs bound with their native NHWC attributes, as the NPU writes them
+            // (shared/facts/rknn.md "Zero-copy"), not the normal NCHW ones the runtime would convert to.
+            assertTrue(det.outputs().stream().allMatch(t -> t.layout() == TensorLayout.NHWC && t.shape().get(3) > 0
+                    && t.shape().get(1) == t.shape().get(2)), det.outputs().toString());
             assertEquals(TensorLayout.NHWC, det.inputLayout());
             YoloDetectorTest.assertFindsEveryRectangle(what, det);
         }
