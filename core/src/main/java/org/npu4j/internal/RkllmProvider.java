@@ -39,10 +39,12 @@ public final class RkllmProvider implements LanguageModelProvider {
     static final String HIDDEN_SIZE = "rkllm.hidden_size";
     private static final Set<String> KEYS = Set.of(ABI, CPUS, VISION, HIDDEN_SIZE);
     /**
-     * Emulator profiles of VLM language models and the emulated RKNN vision encoder they pair with
-     * (both Qwen3-VL-2B: 196 tokens x 2048, four interleaved outputs).
+     * Emulator profiles of VLM language models and the emulated RKNN vision encoder they pair with:
+     * Qwen3-VL-2B (448 x 448, 196 tokens x 2048, four interleaved outputs: the embeddings and three
+     * deepstack features) and Qwen2-VL-2B (392 x 392, 196 tokens x 1536, one output).
      */
-    static final Map<String, String> EMULATOR_VISION = Map.of("rk3588-qwen3-vl-2b-w8a8", "qwen3-vl-2b-vision-448");
+    static final Map<String, String> EMULATOR_VISION = Map.of("rk3588-qwen3-vl-2b-w8a8", "qwen3-vl-2b-vision-448",
+            "rk3588-qwen2-vl-2b-w8a8", "qwen2-vl-2b-vision-392");
     private static final String DESCRIPTOR_MAGIC = "npu4j-emulator-model rkllm";
 
     @Override

@@ -264,7 +264,7 @@ final class RkllmConversation {
         for (ChatMessage m : sent) {
             images.addAll(m.images());
         }
-        @Nullable ImageInput imageInput = images.isEmpty() ? null : imageInput(images);
+        @Nullable ImageInput imageInput = images.isEmpty() ? null : imageInput(images, extends_ ? model.kvCacheSize() : 0);
         List<ChatMessage> tagged = images.isEmpty() ? msgs : withImageTags(msgs);
         String prompt;
         String role;
@@ -299,9 +299,25 @@ final class RkllmConversation {
         return b.build();
     }
 
-    /** The images through the model's encoder, tagged as the ABI wants (1.3 per input; 1.2 at load). */
-    private ImageInput imageInput(List<ImageData> images) {
+    /**
+     * The images through the model's encoder, tagged as the ABI wants (1.3 per input; 1.2 at load).
+     * Before the encoder runs, checks that their tokens (count from the encoder's queried output
+     * attributes) fit {@code max_context_len} after the {@code held} cached tokens: rknn-llm's demo asks
+     * for {@code max_context_len} > text + image tokens + {@code max_new_tokens} ({@code shared/facts/rknn.md},
+     * "VLM encoders").
+     *
+     * @throws IllegalArgumentException naming both sizes when they do not fit; nothing has run
+     */
+    private ImageInput imageInput(List<ImageData> images, int held) {
         VisionEncoder enc = Objects.requireNonNull(model.visionEncoder(), "vision encoder");
+        long need = (long) images.size() * enc.tokens();
+        int ctx = model.maxContextLen();
+        if (held + need >= ctx) {
+            throw new IllegalArgumentException(model.name() + ": " + images.size() + " image(s) of " + enc.tokens()
+                    + " tokens (the encoder's output attributes) = " + need + " tokens" + (held > 0 ? " after " + held
+                    + " cached tokens" : "") + " do not fit max_context_len " + ctx + ", with the text and the answer"
+                    + " still to come: send fewer images or load with a larger context");
+        }
         ImageInput in = enc.encodeAll(images);
         return model.runtime().abi() == RkllmAbi.V1_3
                 ? in.withTags(VisionEncoder.QWEN_START, VisionEncoder.QWEN_END, VisionEncoder.QWEN_CONTENT) : in;

@@ -243,10 +243,6 @@ public final class RkllmModelBuilder {
     }
 
     /**
-     * The model's hidden size ({@code hidden_size} of its config.json), for checking the shapes of
-     * embedding and multimodal inputs (the ABI does not report it until a hidden-state run).
-     */
-    /**
      * Images through this encoder ({@link org.npu4j.llm.Capability#IMAGES}); the model owns it from
      * {@link #load()} on and closes it (also when loading fails). Needs the {@link #hiddenSize hidden
      * size}, which must equal the encoder's embedding width (checked at load, before any native call).
@@ -258,6 +254,10 @@ public final class RkllmModelBuilder {
         return this;
     }
 
+    /**
+     * The model's hidden size ({@code hidden_size} of its config.json), for checking the shapes of
+     * embedding and multimodal inputs (the ABI does not report it until a hidden-state run).
+     */
     public RkllmModelBuilder hiddenSize(int size) {
         SamplingParams.check(size >= 1, "hiddenSize", size, ">= 1");
         this.hiddenSize = size;

@@ -24,8 +24,9 @@ import org.npu4j.rknn.RknnRuntime;
 
 /**
  * Images into the RKLLM LLM API on the emulators: the emulated Qwen3-VL-2B encoder (RKNN) feeds the
- * emulated Qwen3-VL-2B LLM (RKLLM), whose answer hashes every embedding float, so the answer tells which
- * image reached the model.
+ * emulated Qwen3-VL-2B LLM (RKLLM), whose answer hashes every embedding float (all four interleaved
+ * outputs), so the answer tells which image reached the model and that the deepstack features arrived;
+ * likewise Qwen2-VL-2B's 392 x 392 encoder (196 x 1536) and LLM.
  */
 class VisionLlmTest {
     private static final String PROFILE = "rk3588-qwen3-vl-2b-w8a8";
@@ -112,6 +113,78 @@ class VisionLlmTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> LanguageModel.openEmulator(PROFILE, o));
         assertTrue(e.getMessage().contains("1536") && e.getMessage().contains("hidden size 2048"), e.getMessage());
+    }
+
+    @Test
+    void everyDeepstackBlockOfEveryTokenReachesTheModel() {
+        // Qwen3-VL's encoder: per token its embeddings and three deepstack features, interleaved (4 x 2048
+        // floats); the emulated LLM's answer hashes all of them, so a changed float in any block changes it
+        RknnModel rk = RknnRuntime.emulator().open(Emulator.model("rknn", "qwen3-vl-2b-vision-448.model"));
+        VisionEncoder enc = new VisionEncoder(rk);
+        float[] e = enc.encode(image(320, 240, 0xc02020, 0x20c020));
+        try (RkllmModel m = RkllmModel.builder(Emulator.model("rkllm", PROFILE + ".model"))
+                .runtime(RkllmRuntime.emulator(RkllmAbi.V1_3)).hiddenSize(2048).vision(enc).maxNewTokens(24).load()) {
+            String base = answer(m, e);
+            assertEquals(base, answer(m, e.clone()), "deterministic");
+            int perToken = 4 * 2048;
+            for (int at : new int[] {2048, 2 * 2048 + 7, 3 * 2048 + 2047, 195 * perToken + 3 * 2048 + 2047}) {
+                float[] x = e.clone();
+                x[at] += 0.25f;
+                assertNotEquals(base, answer(m, x), "float " + at + " (block " + at % perToken / 2048 + " of token "
+                        + at / perToken + ") did not reach the model");
+            }
+            // the embeddings alone (a one-output encoder's layout) are a named error before any native call
+            IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                    () -> answer(m, Arrays.copyOf(e, 196 * 2048)));
+            assertTrue(ex.getMessage().contains("4 encoder outputs"), ex.getMessage());
+        }
+    }
+
+    private static String answer(RkllmModel m, float[] embeddings) {
+        ImageInput img = ImageInput.of(embeddings, 1, 196, 448, 448);
+        return m.generate(GenerationRequest.builder(Input.multimodal("<image>What is in the picture?", img, null))
+                .build(), GenerationListener.NONE).text();
+    }
+
+    @Test
+    void qwen2VlEncoderFeedsTheQwen2VlModel() {
+        try (LanguageModel m = LanguageModel.openEmulator("rk3588-qwen2-vl-2b-w8a8", LoadOptions.DEFAULTS)) {
+            assertTrue(m.info().capabilities().contains(Capability.IMAGES), m.info().toString());
+            ImageData red = image(320, 240, 0xc02020, 0x20c020);
+            String a = ask(m, red);
+            assertNotEquals(a, ask(m, image(320, 240, 0x2020c0, 0x20c020)), "two images, two answers");
+            assertEquals(a, ask(m, red), "the same image, the same answer");
+        }
+        RknnModel rk = RknnRuntime.emulator().open(Emulator.model("rknn", "qwen2-vl-2b-vision-392.model"));
+        try (VisionEncoder enc = new VisionEncoder(rk)) {
+            // sizes from the queried output attributes: 392 / 14 / 2 = 14 per side, 196 tokens of 1536
+            assertEquals(392, enc.inputSize());
+            assertEquals(196, enc.tokens());
+            assertEquals(1536, enc.embedSize());
+            assertEquals(1, enc.outputs());
+        }
+    }
+
+    @Test
+    void aQwen3VlEncoderOnTheQwen2VlModelIsANamedErrorBeforeAnyNativeCall() {
+        LoadOptions o = LoadOptions.DEFAULTS.withOption("rkllm.vision",
+                Emulator.model("rknn", "qwen3-vl-2b-vision-448.model").toString());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> LanguageModel.openEmulator("rk3588-qwen2-vl-2b-w8a8", o));
+        assertTrue(e.getMessage().contains("2048") && e.getMessage().contains("hidden size 1536"), e.getMessage());
+    }
+
+    @Test
+    void imagesBeyondTheContextAreANamedErrorBeforeTheEncoderRuns() {
+        try (LanguageModel m = LanguageModel.openEmulator(PROFILE, LoadOptions.DEFAULTS.withContextLength(512))) {
+            ImageData img = image(64, 64, 0x808080, 0x000000);
+            // 3 x 196 image tokens (from the encoder's output attributes) > max_context_len 512
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.generate(LlmRequest.chat(
+                    List.of(ChatMessage.user("Compare them.", List.of(img, img, img))))));
+            assertTrue(e.getMessage().contains("588 tokens") && e.getMessage().contains("max_context_len 512"),
+                    e.getMessage());
+            assertTrue(ask(m, img).length() > 0, "the model still answers one image");
+        }
     }
 
     @Test

@@ -110,7 +110,8 @@ class ChatMainTest {
     }
 
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"rk3588-qwen3-vl-2b-w8a8", "ax650n-tiny-vl", "ax650n-tiny-qwen3-vl"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"rk3588-qwen3-vl-2b-w8a8", "rk3588-qwen2-vl-2b-w8a8", "ax650n-tiny-vl",
+            "ax650n-tiny-qwen3-vl"})
     void imageFlagShowsTheImageToAVisionModel(String vlm, @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
         Path red = png(dir.resolve("red.png"), 0xc02020);
         Path blue = png(dir.resolve("blue.png"), 0x2020c0);
