@@ -297,7 +297,7 @@ final class AxLlmEngine implements AutoCloseable {
                             throw new IllegalArgumentException("image token at cache row " + (p + j - i) + ": rows past"
                                     + " the largest prefill history (" + caps[largestCap()] + ") go"
                                     + " through the decode group, which takes one position and no deepstack features;"
-                                    + " expected images within the first " + (largestCap() + chunk) + " tokens");
+                                    + " expected images within the first " + (caps[largestCap()] + chunk) + " tokens");
                         }
                     }
                     break;
