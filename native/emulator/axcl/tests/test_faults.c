@@ -88,12 +88,18 @@ static void device_lost(void) {
 }
 
 /* Nominal time of one 1 MiB host->device copy in ms, measured with speed 1. */
+/* The fastest of three copies: every copy sleeps at least the modelled time, and a preemption of this
+ * process (a loaded machine) lengthens only some of them. */
 static double copy_ms(void *d, const void *h, size_t n, const char *link) {
     setenv("NPU4J_EMULATOR_AXCL_LINK", link, 1);
     setenv("NPU4J_EMULATOR_SPEED", "1", 1);
-    double t0 = now_ms();
-    OK(axclrtMemcpy(d, h, n, AXCL_MEMCPY_HOST_TO_DEVICE));
-    double t = now_ms() - t0;
+    double t = 1e9;
+    for (int i = 0; i < 3; i++) {
+        double t0 = now_ms();
+        OK(axclrtMemcpy(d, h, n, AXCL_MEMCPY_HOST_TO_DEVICE));
+        double ti = now_ms() - t0;
+        t = ti < t ? ti : t;
+    }
     setenv("NPU4J_EMULATOR_SPEED", "0", 1);
     unsetenv("NPU4J_EMULATOR_AXCL_LINK");
     return t;

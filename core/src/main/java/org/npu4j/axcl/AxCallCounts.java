@@ -34,6 +34,13 @@ public record AxCallCounts(long executes, long hostToDevice, long deviceToHost, 
         return executes + transfers();
     }
 
+    /** The calls of this snapshot and {@code other} together (e.g. of several devices). */
+    public AxCallCounts plus(AxCallCounts other) {
+        return new AxCallCounts(executes + other.executes, hostToDevice + other.hostToDevice,
+                deviceToHost + other.deviceToHost, deviceToDevice + other.deviceToDevice,
+                deviceOther + other.deviceOther, binds + other.binds);
+    }
+
     /** The calls made between {@code earlier} and this snapshot. */
     public AxCallCounts minus(AxCallCounts earlier) {
         return new AxCallCounts(executes - earlier.executes, hostToDevice - earlier.hostToDevice,

@@ -25,15 +25,20 @@ final class AxImagePrompt {
     private final AxVisionEncoder vision;
     private final String modelName;
     private final LatencyRecorder latency;
+    /** Runs a task where the vision encoder's card takes its calls (the first card's thread on several). */
+    private final java.util.function.Consumer<Runnable> onCard;
     /** Token ids of {@code <|vision_start|>} and {@code <|image_pad|>}. */
     private final int visionStart;
     private final int imagePad;
 
     /**
+     * @param onCard runs a task where the encoder's card takes its calls ({@link AxLlmEngine#onFirstDevice})
      * @throws IllegalArgumentException if the tokenizer does not have the placeholder tokens as single
      *                                  added tokens
      */
-    AxImagePrompt(AxVisionEncoder vision, LlmTokenizer tokenizer, String modelName, LatencyRecorder latency) {
+    AxImagePrompt(AxVisionEncoder vision, LlmTokenizer tokenizer, String modelName, LatencyRecorder latency,
+            java.util.function.Consumer<Runnable> onCard) {
+        this.onCard = onCard;
         this.vision = vision;
         this.modelName = modelName;
         this.latency = latency;
@@ -111,7 +116,9 @@ final class AxImagePrompt {
             if (stopped.getAsBoolean()) {
                 break;
             }
-            vision.encode(images.get(k), rows, n * vision.rowBytes(), deep);
+            ImageData image = images.get(k);
+            long at = n * vision.rowBytes();
+            onCard.accept(() -> vision.encode(image, rows, at, deep)); // on the first card's thread
             for (int j = 0; j < t; j++) {
                 rowOf[starts[k] + j] = n * t + j;
             }

@@ -75,11 +75,18 @@ import org.npu4j.metrics.Stage;
  * on the encoder's token grid; text after an image continues from its largest id: {@link MropePositions}),
  * and Qwen3-VL encoders' deepstack outputs are added after the first layers ({@link AxLlmEngine}).
  *
+ * <h2>Several cards</h2>
+ * The layers may be split across AX650N cards ({@link Options#devices()}, or the package's
+ * {@code devices}; one card, the first, by default): contiguous blocks per card, the post model on the
+ * last, the hidden state through the host at each block boundary ({@link AxLlmEngine}, which cards and
+ * which layers: {@link AxLlmDevices}). The answers are the tokens of a one-card run.
+ *
  * <h2>Threading</h2>
- * Thread-safe. Every AXCL call runs on the model's own platform thread ({@code npu4j-axcl-llm}), which
- * keeps the device context bound, one request after the other in arrival order; listeners are called
- * there. Stops ({@link #abort()}, a cancelled future or subscription, {@link #close()}) take effect
- * before the next decoded token.
+ * Thread-safe. Requests run on the model's own platform thread ({@code npu4j-axcl-llm}), one after the
+ * other in arrival order; listeners are called there. On one card every AXCL call runs on that thread,
+ * which keeps the device context bound; on several, each card's calls run on its own thread
+ * ({@code npu4j-axcl-llm-dev<id>}). Stops ({@link #abort()}, a cancelled future or subscription,
+ * {@link #close()}) take effect before the next decoded token.
  */
 public final class AxLlmModel implements LanguageModel {
     /**
@@ -90,11 +97,20 @@ public final class AxLlmModel implements LanguageModel {
      * @param kvStrategy   {@code "copy"} (default: device-to-device copy of new K/V rows, as ax-llm) or
      *                     {@code "bind"} (decode binds {@code K_cache_out}/{@code V_cache_out} at the cache
      *                     row: no copy; not confirmed on a board yet)
-     * @param deviceId     the AXCL device, or -1 for the first
+     * @param deviceId     the AXCL device, or -1 for the package's {@code devices} (else the first card)
      * @param ignoreEos     true: answers run to their token limit, stop ids included ({@link Capability#IGNORE_EOS})
+     * @param devices      AXCL device ids to split the layers across, in order (LoadOptions
+     *                     {@code axcl.devices}); empty = {@code deviceId}. Checked at open
+     *                     ({@link AxLlmDevices#resolve}): present, distinct, at most one per layer
      */
-    public record Options(@Nullable String name, int maxNewTokens, String kvStrategy, int deviceId, boolean ignoreEos) {
+    public record Options(@Nullable String name, int maxNewTokens, String kvStrategy, int deviceId, boolean ignoreEos,
+            List<Integer> devices) {
         public static final Options DEFAULTS = new Options(null, 0, "copy", -1, false);
+
+        /** Options for one card ({@code deviceId}, or the package's {@code devices}). */
+        public Options(@Nullable String name, int maxNewTokens, String kvStrategy, int deviceId, boolean ignoreEos) {
+            this(name, maxNewTokens, kvStrategy, deviceId, ignoreEos, List.of());
+        }
 
         /** Options that stop at the tokenizer's stop ids. */
         public Options(@Nullable String name, int maxNewTokens, String kvStrategy, int deviceId) {
@@ -108,6 +124,12 @@ public final class AxLlmModel implements LanguageModel {
             if (!kvStrategy.equals("copy") && !kvStrategy.equals("bind")) {
                 throw new IllegalArgumentException("axcl.kv = " + kvStrategy + ": expected copy or bind");
             }
+            devices = List.copyOf(devices);
+        }
+
+        /** These options on the cards {@code ids} (AXCL device ids), the layers split across them. */
+        public Options withDevices(List<Integer> ids) {
+            return new Options(name, maxNewTokens, kvStrategy, deviceId, ignoreEos, ids);
         }
     }
 
@@ -150,7 +172,11 @@ public final class AxLlmModel implements LanguageModel {
         this.engine = engine;
         this.vision = vision;
         this.latency = new LatencyRecorder(name);
-        this.imagePrompt = vision == null ? null : new AxImagePrompt(vision, tokenizer, name, latency);
+        this.imagePrompt = vision == null ? null : new AxImagePrompt(vision, tokenizer, name, latency,
+                task -> engine.onFirstDevice(() -> {
+                    task.run();
+                    return null;
+                }));
         this.sampler = new Sampler(pkg.vocab());
         this.maxNewTokens = o.maxNewTokens();
         this.ignoreEos = o.ignoreEos();
@@ -169,11 +195,17 @@ public final class AxLlmModel implements LanguageModel {
         if (o.ignoreEos()) {
             capabilities.add(Capability.IGNORE_EOS);
         }
+        StringBuilder cards = new StringBuilder();
+        int[][] blocks = engine.blocks();
+        for (int i = 0; blocks.length > 1 && i < blocks.length; i++) {
+            cards.append(i == 0 ? ", layers " : ", ").append(blocks[i][0]).append("-").append(blocks[i][1] - 1)
+                    .append(" on device ").append(engine.devices().get(i).id());
+        }
         this.info = new ModelInfo(name, "axcl", runtime.runtimeVersion().full(), runtime.isEmulator(), pkg.dir(),
                 engine.contextLength, pkg.vocab(), engine.memoryBytes() + (vision == null ? 0 : vision.memoryBytes()),
                 capabilities,
                 "AXCL " + runtime.runtimeVersion().full() + (runtime.isEmulator() ? " (emulator)" : "") + ", "
-                        + engine.layerCount + " layers, context " + engine.contextLength + ", prefill chunk "
+                        + engine.layerCount + " layers" + cards + ", context " + engine.contextLength + ", prefill chunk "
                         + engine.chunk + ", prefill history " + caps + ", KV " + o.kvStrategy() + ", chat template "
                         + (chatTemplate != null ? "tokenizer_config.json" : "ChatML")
                         + (vision == null ? "" : ", vision encoder " + vision.width() + "x" + vision.height() + " -> "
@@ -183,16 +215,18 @@ public final class AxLlmModel implements LanguageModel {
     }
 
     /**
-     * Loads {@code pkg} on a device of the AXCL runtime found through {@code runtimeOptions}
-     * ({@link AxclRuntime.Options#emulator()} for the emulator). On any failure everything loaded so far
-     * is released.
+     * Loads {@code pkg} on the cards {@link AxLlmDevices#resolve} chooses (one, the first, by default) of
+     * the AXCL runtime found through {@code runtimeOptions} ({@link AxclRuntime.Options#emulator()} for the
+     * emulator). On any failure everything loaded so far is released, on every card.
      *
      * @throws IllegalArgumentException naming the file and the key when the package's tensors disagree with
      *                                  its description (e.g. a vision encoder whose rows are not of the
      *                                  hidden size), or the tokenizer is of another format or lacks the
-     *                                  image placeholder tokens a VLM package needs
-     * @throws org.npu4j.NpuException   if the runtime or a model fails to load, or the models need more CMM than
-     *                                  the device has free (checked before any is loaded)
+     *                                  image placeholder tokens a VLM package needs; naming the key and the
+     *                                  value for a device that is not present, named twice, or more devices
+     *                                  than layers
+     * @throws org.npu4j.NpuException   if the runtime or a model fails to load, or a card's models need more
+     *                                  CMM than it has free (checked per card before any is loaded)
      */
     public static AxLlmModel open(AxLlmPackage pkg, AxclRuntime.Options runtimeOptions, Options options) {
         Objects.requireNonNull(pkg, "pkg");
@@ -203,16 +237,18 @@ public final class AxLlmModel implements LanguageModel {
         try {
             JinjaChatTemplate template = chatTemplateOf(pkg.tokenizer());
             tok = LlmTokenizer.open(pkg.tokenizer());
-            AxDevice dev = options.deviceId() < 0 ? rt.device() : rt.device(options.deviceId());
-            checkFits(dev, pkg);
-            eng = new AxLlmEngine(dev, pkg, options.kvStrategy().equals("bind") ? AxLlmEngine.KvStrategy.BIND
-                    : AxLlmEngine.KvStrategy.COPY);
+            List<Integer> ids = AxLlmDevices.resolve(rt, pkg, options);
+            AxLlmEngine.KvStrategy kv = options.kvStrategy().equals("bind") ? AxLlmEngine.KvStrategy.BIND
+                    : AxLlmEngine.KvStrategy.COPY;
+            eng = ids.size() == 1 ? new AxLlmEngine(rt.device(ids.getFirst()), pkg, kv) : new AxLlmEngine(rt, ids, pkg, kv);
             if (tok.size() > pkg.vocab()) {
                 throw new IllegalArgumentException(pkg.tokenizer() + " (url_tokenizer_model): " + tok.size()
                         + " tokens, more than tokens_embed_num " + pkg.vocab());
             }
             if (pkg.vision() != null) {
-                vis = new AxVisionEncoder(dev, pkg.vision(), pkg.hidden(), eng.layerCount);
+                AxLlmEngine e = eng;
+                vis = eng.onFirstDevice(() -> new AxVisionEncoder(e.devices().getFirst(), pkg.vision(), pkg.hidden(),
+                        e.layerCount));
                 if (eng.mrope) {
                     vis.checkGrid();
                 }
@@ -221,7 +257,11 @@ public final class AxLlmModel implements LanguageModel {
                     : pkg.modelName());
         } catch (RuntimeException e) {
             if (vis != null) {
-                vis.close();
+                AxVisionEncoder v = vis;
+                eng.onFirstDevice(() -> {
+                    v.close();
+                    return null;
+                });
             }
             if (eng != null) {
                 eng.close();
@@ -232,36 +272,6 @@ public final class AxLlmModel implements LanguageModel {
             rt.close();
             throw e;
         }
-    }
-
-    /**
-     * Refuses a package whose models need more CMM than the device has free, before any of them is loaded:
-     * the sum of {@code axclrtEngineGetUsage} over the layer, post and vision encoder files against the
-     * device's free CMM ({@code axclrtGetDeviceProperties}). The runner's own buffers (KV caches, hidden
-     * state, logits) come on top and are checked by the runtime when they are allocated.
-     *
-     * @throws NpuException naming the package, both sizes and the device
-     */
-    private static void checkFits(AxDevice dev, AxLlmPackage pkg) {
-        List<Path> files = new ArrayList<>(pkg.layers());
-        files.add(pkg.post());
-        if (pkg.vision() != null) {
-            files.add(pkg.vision().encoder());
-        }
-        long need = 0;
-        for (Path f : files) {
-            need += dev.usageOf(f).cmmBytes();
-        }
-        long free = dev.properties().freeCmmKiB() * 1024;
-        if (need > free) {
-            throw new NpuException(pkg.dir() + ": its " + files.size() + " models need " + mib(need) + " MiB of CMM"
-                    + " (axclrtEngineGetUsage), device " + dev.id() + " has " + mib(free) + " MiB free: unload a model"
-                    + " or choose another device (axcl.device)");
-        }
-    }
-
-    private static String mib(long bytes) {
-        return String.format(java.util.Locale.ROOT, "%.1f", bytes / (1024.0 * 1024.0));
     }
 
     /**
@@ -297,6 +307,14 @@ public final class AxLlmModel implements LanguageModel {
     /** The tokenizer. */
     public LlmTokenizer tokenizer() {
         return tokenizer;
+    }
+
+    /**
+     * The cards this model runs on, in layer order (the first takes the embedding rows, the last runs the
+     * post model): e.g. for their {@link AxDevice#callCounts()}.
+     */
+    public List<AxDevice> devices() {
+        return engine.devices();
     }
 
     /** Tokens the KV cache holds now. */
@@ -479,7 +497,11 @@ public final class AxLlmModel implements LanguageModel {
             Thread.currentThread().interrupt();
         }
         RuntimeException failure = null;
-        for (AutoCloseable c : new AutoCloseable[] {vision, engine, tokenizer, runtime}) {
+        AutoCloseable visionOnItsCard = vision == null ? null : () -> engine.onFirstDevice(() -> {
+            vision.close();
+            return null;
+        });
+        for (AutoCloseable c : new AutoCloseable[] {visionOnItsCard, engine, tokenizer, runtime}) {
             if (c == null) {
                 continue;
             }
@@ -586,7 +608,7 @@ public final class AxLlmModel implements LanguageModel {
                 common = 0;
             }
             common = Math.min(common, ids.length - 1); // at least one token to prefill: its logits start the answer
-            try (Arena imageArena = starts.length == 0 ? null : Arena.ofConfined()) {
+            try (Arena imageArena = starts.length == 0 ? null : Arena.ofShared()) { // shared: the cards' threads read it
                 AxLlmEngine.Rows rows = imageArena == null ? null : imagePrompt.encode(images, starts, common, ids.length,
                         imageArena, () -> stop || closed);
                 if (stop || closed) {
@@ -666,7 +688,7 @@ public final class AxLlmModel implements LanguageModel {
             PerfStats perf = new PerfStats((prefillEnd - prefillStart) / 1e6f, ids.length - common, decodeNanos / 1e6f, n,
                     info.memoryBytes() / (1024f * 1024f), calls);
             out.onFinish(perf);
-            GenerationTimings timings = timings(t0, end, times, n);
+            GenerationTimings timings = TokenTimes.timings(t0, end, times, n);
             if (timings.ttftNanos() >= 0) {
                 latency.record(Stage.TTFT, timings.ttftNanos());
             }
@@ -690,21 +712,5 @@ public final class AxLlmModel implements LanguageModel {
      */
     AxLlmEngine.Rows imageRows(int[] ids, List<ImageData> images, Arena arena) {
         return imagePrompt.encode(images, imagePrompt.placeholders(ids, images.size()), 0, ids.length, arena, () -> false);
-    }
-
-    private static GenerationTimings timings(long t0, long end, long[] times, int n) {
-        if (n == 0) {
-            return new GenerationTimings(-1, end - t0, 0, 0, 0, 0, 0);
-        }
-        long[] gaps = new long[Math.max(0, n - 1)];
-        for (int i = 1; i < n; i++) {
-            gaps[i - 1] = times[i] - times[i - 1];
-        }
-        Arrays.sort(gaps);
-        double tps = n > 1 ? (n - 1) * 1e9 / (times[n - 1] - times[0]) : 0;
-        long p50 = gaps.length == 0 ? 0 : gaps[gaps.length / 2];
-        long p99 = gaps.length == 0 ? 0 : gaps[Math.min(gaps.length - 1, (int) Math.ceil(gaps.length * 0.99) - 1)];
-        long max = gaps.length == 0 ? 0 : gaps[gaps.length - 1];
-        return new GenerationTimings(times[0] - t0, end - t0, n, tps, p50, p99, max);
     }
 }

@@ -39,10 +39,14 @@ import org.slf4j.LoggerFactory;
  *                      for the model's default (on)
  * @param vision        the vision encoder of a VLM package ({@code filename_image_encoder_axmodel} and the
  *                      other VLM keys), or null for a text-only package
+ * @param devices       {@code devices}: the cards to split the layers across, as indices into the AXCL
+ *                      runtime's device list (ax-llm's meaning: {@code [0, 1]} = the first two cards; see
+ *                      {@link AxLlmModel.Options#devices()} for AXCL device ids instead), distinct, at most
+ *                      one per layer; empty = one card, the first
  */
 public record AxLlmPackage(Path dir, String modelName, String tokenizerType, Path tokenizer, List<Path> layers, Path post,
         Path embeddings, int vocab, int hidden, @Nullable String systemPrompt, PostConfig postConfig,
-        @Nullable Boolean thinking, @Nullable Vision vision) {
+        @Nullable Boolean thinking, @Nullable Vision vision, List<Integer> devices) {
     /**
      * The vision encoder of a VLM package, as its {@code config.json} describes it (keys of ax-llm's
      * {@code docs/configuration.md}, {@code shared/facts/axllm.md}). The encoder's own tensor info decides
@@ -79,6 +83,20 @@ public record AxLlmPackage(Path dir, String modelName, String tokenizerType, Pat
         }
     }
 
+    /** A package for the first card ({@code devices} empty). */
+    public AxLlmPackage(Path dir, String modelName, String tokenizerType, Path tokenizer, List<Path> layers, Path post,
+            Path embeddings, int vocab, int hidden, @Nullable String systemPrompt, PostConfig postConfig,
+            @Nullable Boolean thinking, @Nullable Vision vision) {
+        this(dir, modelName, tokenizerType, tokenizer, layers, post, embeddings, vocab, hidden, systemPrompt, postConfig,
+                thinking, vision, List.of());
+    }
+
+    /** This package with another tokenizer file or HF directory. */
+    public AxLlmPackage withTokenizer(Path t) {
+        return new AxLlmPackage(dir, modelName, tokenizerType, t, layers, post, embeddings, vocab, hidden, systemPrompt,
+                postConfig, thinking, vision, devices);
+    }
+
     /** A text-only package (no vision encoder). */
     public AxLlmPackage(Path dir, String modelName, String tokenizerType, Path tokenizer, List<Path> layers, Path post,
             Path embeddings, int vocab, int hidden, @Nullable String systemPrompt, PostConfig postConfig,
@@ -101,6 +119,14 @@ public record AxLlmPackage(Path dir, String modelName, String tokenizerType, Pat
         Objects.requireNonNull(dir);
         layers = List.copyOf(layers);
         Objects.requireNonNull(postConfig);
+        devices = List.copyOf(devices);
+        for (int d : devices) {
+            if (d < 0) {
+                throw new IllegalArgumentException("devices = " + devices + ": " + d + " is negative (expected indices"
+                        + " into the AXCL device list, 0 = the first card)");
+            }
+        }
+        AxLlmDevices.check("devices = " + devices, devices, layers.size());
     }
 
     /** True if {@code dir} is a directory with a {@code config.json} naming {@code *.axmodel} layers. */
@@ -189,6 +215,23 @@ public record AxLlmPackage(Path dir, String modelName, String tokenizerType, Pat
             throw new IllegalArgumentException(file + ": key vlm_type is set but filename_image_encoder_axmodel is missing"
                     + " (a VLM package names its vision encoder)");
         }
+        JsonNode devs = root.get("devices");
+        if (devs != null && !devs.isNull()) {
+            if (!devs.isArray() || devs.isEmpty()) {
+                throw new IllegalArgumentException(file + ": key devices is " + devs + ", expected a non-empty array of"
+                        + " device indices such as [0] or [0, 1]");
+            }
+            int[] ds = new int[devs.size()];
+            for (int i = 0; i < ds.length; i++) {
+                JsonNode d = devs.get(i);
+                if (!d.isIntegralNumber() || !d.canConvertToInt() || d.intValue() < 0) {
+                    throw new IllegalArgumentException(file + ": key devices is " + devs + ": element " + i + " (" + d
+                            + ") is not a device index (expected an integer >= 0)");
+                }
+                ds[i] = d.intValue();
+            }
+            b.devices(ds);
+        }
         return b.build(file);
     }
 
@@ -245,6 +288,7 @@ public record AxLlmPackage(Path dir, String modelName, String tokenizerType, Pat
         private PostConfig postConfig = PostConfig.GREEDY;
         private @Nullable Boolean thinking;
         private @Nullable Vision vision;
+        private List<Integer> devices = List.of();
 
         private Builder(Path dir) {
             this.dir = Objects.requireNonNull(dir, "dir");
@@ -315,6 +359,15 @@ public record AxLlmPackage(Path dir, String modelName, String tokenizerType, Pat
             return this;
         }
 
+        /**
+         * The cards to split the layers across, as indices into the AXCL device list (ax-llm's
+         * {@code devices} and the G2 run scripts' {@code --devices 0,1}); none = the first card.
+         */
+        public Builder devices(int... indices) {
+            this.devices = java.util.Arrays.stream(indices).boxed().toList();
+            return this;
+        }
+
         /** @throws IllegalArgumentException as {@link AxLlmPackage#read}, naming the setting */
         public AxLlmPackage build() {
             return build(null);
@@ -360,8 +413,12 @@ public record AxLlmPackage(Path dir, String modelName, String tokenizerType, Pat
                 throw new IllegalArgumentException(where + ": vision encoder " + vision.encoder()
                         + " (filename_image_encoder_axmodel) does not exist");
             }
-            return new AxLlmPackage(dir, modelName, tokenizerType, tokenizer, layers, post, embeddings, vocab, hidden,
-                    systemPrompt, postConfig, thinking, vision);
+            try {
+                return new AxLlmPackage(dir, modelName, tokenizerType, tokenizer, layers, post, embeddings, vocab, hidden,
+                        systemPrompt, postConfig, thinking, vision, devices);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(where + ": key " + e.getMessage(), e);
+            }
         }
     }
 }

@@ -20,7 +20,10 @@ import org.slf4j.LoggerFactory;
  * ({@link Emulator#axllmPackage(String)}).
  *
  * <p>{@link LoadOptions} keys: {@code axcl.kv} ({@code copy}, default, or {@code bind}: how new K/V rows
- * reach the cache in decode), {@code axcl.device} (an AXCL device id; default the first),
+ * reach the cache in decode), {@code axcl.device} (an AXCL device id; default the package's
+ * {@code devices}, else the first), {@code axcl.devices} (AXCL device ids separated by commas, e.g.
+ * {@code 1,2}: the layers split across those cards, {@link AxLlmDevices}), {@code axcl.config} (the
+ * {@code axclInit} JSON configuration file, e.g. an emulator config with several cards),
  * {@code axcl.tokenizer} (a tokenizer file or HF directory used instead of the package's
  * {@code url_tokenizer_model}). {@link LoadOptions#contextLength()} is ignored (logged at debug): the
  * layers fix the context. Thread-safe.
@@ -33,8 +36,10 @@ public final class AxclLlmProvider implements LanguageModelProvider {
     static final String BATCH = "batch";
     static final String KV = "axcl.kv";
     static final String DEVICE = "axcl.device";
+    static final String DEVICES = "axcl.devices";
+    static final String CONFIG = "axcl.config";
     static final String TOKENIZER = "axcl.tokenizer";
-    private static final Set<String> KEYS = Set.of(KV, DEVICE, TOKENIZER);
+    private static final Set<String> KEYS = Set.of(KV, DEVICE, DEVICES, CONFIG, TOKENIZER);
     /** Emulator profile → the emulator's package profile. */
     private static final Map<String, String> PROFILES = new LinkedHashMap<>();
 
@@ -65,8 +70,7 @@ public final class AxclLlmProvider implements LanguageModelProvider {
         AxLlmPackage pkg = AxLlmPackage.read(path);
         String tok = options.option(TOKENIZER);
         if (tok != null) {
-            pkg = new AxLlmPackage(pkg.dir(), pkg.modelName(), pkg.tokenizerType(), Path.of(tok), pkg.layers(), pkg.post(),
-                    pkg.embeddings(), pkg.vocab(), pkg.hidden(), pkg.systemPrompt(), pkg.postConfig(), pkg.thinking(), pkg.vision());
+            pkg = pkg.withTokenizer(Path.of(tok));
         }
         if (options.contextLength() > 0) {
             LOG.debug("{}: contextLength {} ignored: an ax-llm package's context is fixed by its layers", path,
@@ -79,6 +83,18 @@ public final class AxclLlmProvider implements LanguageModelProvider {
                 device = Integer.parseInt(d.strip());
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException(DEVICE + " '" + d + "': expected an AXCL device id such as 0 or 1");
+            }
+        }
+        List<Integer> devices = new java.util.ArrayList<>();
+        String ds = options.option(DEVICES);
+        if (ds != null) {
+            for (String part : ds.split(",")) {
+                try {
+                    devices.add(Integer.parseInt(part.strip()));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException(DEVICES + " '" + ds + "': expected AXCL device ids separated by"
+                            + " commas, such as 1,2");
+                }
             }
         }
         String kv = options.option(KV) == null ? "copy" : options.option(KV);
@@ -97,8 +113,11 @@ public final class AxclLlmProvider implements LanguageModelProvider {
             LOG.info("{}: batch={} ignored: the AXCL runner runs one request at a time (no Capability.BATCH)", path,
                     batch);
         }
+        if (options.option(CONFIG) != null) {
+            rt = rt.withConfig(Path.of(options.option(CONFIG)));
+        }
         AxLlmModel.Options o = new AxLlmModel.Options(options.name(), options.maxNewTokens(), kv, device,
-                "true".equals(options.option(IGNORE_EOS)));
+                "true".equals(options.option(IGNORE_EOS)), devices);
         return AxLlmModel.open(pkg, rt, o);
     }
 

@@ -9,9 +9,15 @@ import org.npu4j.llm.Sampling;
 /**
  * Host sampling of the next token from the post model's bf16 logits, in ax-llm's order
  * ({@code LLMPostprocess.hpp}): temperature (logits / T), then the repetition penalty over the distinct
- * ids of the last {@code penaltyWindow} generated tokens (positive logits divided by the penalty,
- * negative ones multiplied), then top-p if enabled, else top-k if enabled, else argmax. Temperature 0
- * is greedy (ax-llm PR #56). Seeded for reproducible answers.
+ * ids of the last {@code penaltyWindow} generated tokens, then top-p if enabled, else top-k if enabled,
+ * else argmax. Temperature 0 is greedy (ax-llm PR #56). Seeded for reproducible answers.
+ *
+ * <p>Repetition penalty p, as ax-llm applies it ({@code src/runner/LLMPostprocess.hpp} @ 26e333a7,
+ * {@code apply_repetition_penalty} with a window; the same on branches {@code master} @ 30184f2 and
+ * {@code axcl-llm} @ a17f6c2): a positive logit is divided by √p, any other multiplied by √p, once per
+ * distinct id of the window. That is not the HF/llama.cpp rule (÷p / ×p): p = 1.44 here acts as 1.2
+ * there. The rule holds for the package's {@code post_config.json} value and for a request's
+ * {@link Sampling#repetitionPenalty()} alike, so a value means on npu4j what it means in ax-llm.
  *
  * <p>Greedy decoding (every switch off, as in the Qwen3-0.6B package's {@code post_config.json},
  * {@code shared/facts/axllm.md}) takes the argmax straight from the bf16 logits, with no float copy.
@@ -36,6 +42,8 @@ final class Sampler {
     private float temperature;
     private boolean penaltyOn;
     private float penalty;
+    /** √{@link #penalty}: the factor ax-llm divides or multiplies by. */
+    private float penaltyRoot;
     private int window;
     private boolean topPOn;
     private float topP;
@@ -81,6 +89,7 @@ final class Sampler {
             penaltyOn = s.repetitionPenalty() != 1f;
             penalty = s.repetitionPenalty();
         }
+        penaltyRoot = (float) Math.sqrt(penalty);
         @Nullable Long seed = s.seed();
         random = seed != null ? new SplittableRandom(seed) : new SplittableRandom();
     }
@@ -115,7 +124,7 @@ final class Sampler {
                     }
                 }
                 if (!seen && id >= 0 && id < vocab) {
-                    l[id] = l[id] > 0 ? l[id] / penalty : l[id] * penalty;
+                    l[id] = l[id] > 0 ? l[id] / penaltyRoot : l[id] * penaltyRoot;
                 }
             }
         }

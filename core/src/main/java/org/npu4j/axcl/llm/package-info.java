@@ -5,6 +5,8 @@
  * {@link org.npu4j.axcl.llm.AxLlmModel} runs it (hidden state, masks and KV cache kept on the device),
  * {@link org.npu4j.axcl.llm.AxclLlmProvider} plugs it into {@code LanguageModel.open}. A VLM package
  * (Qwen-VL, {@code filename_image_encoder_axmodel}) takes images: its vision encoder runs on the card
- * and its rows replace the {@code <|image_pad|>} placeholders of the prefill.
+ * and its rows replace the {@code <|image_pad|>} placeholders of the prefill. A package may be split
+ * across several cards ({@code devices}, {@code axcl.devices}): contiguous layer blocks per card, one
+ * thread per card ({@link org.npu4j.axcl.llm.AxLlmModel}, "Several cards").
  */
 package org.npu4j.axcl.llm;

@@ -179,6 +179,27 @@ class AxLlmQwen3VlTest {
         }
     }
 
+    /**
+     * Rows past the largest prefill history go through the decode group, which has one position and no
+     * deepstack step: an image there is refused by name, before any layer runs (only its encoder ran).
+     */
+    @Test
+    void anImagePastTheLargestPrefillHistoryIsRefusedBeforeAnyLayerRuns() {
+        try (AxLlmModel m = open()) {
+            String text = "the model runs on the card and ".repeat(95);
+            LlmRequest r = LlmRequest.builder().message(ChatMessage.user(text)).message(ChatMessage.assistant("ok"))
+                    .message(ChatMessage.user("And this?", List.of(RED))).thinking(false).maxNewTokens(4).build();
+            int[] ids = m.tokenizer().encode(m.render(r));
+            assertTrue(ids.length > 640 + 196 && ids.length < m.contextLength(), ids.length + " tokens");
+            long executes = EmuCounters.calls("execute");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> m.generate(r));
+            assertTrue(e.getMessage().contains("decode group") && e.getMessage().contains("first 640 tokens"),
+                    e.getMessage());
+            assertEquals(executes + 1, EmuCounters.calls("execute"), "only the encoder may have run");
+            assertTrue(m.generate(ask(RED)).tokenCount() > 0, "the model still works");
+        }
+    }
+
     @Test
     void theEmulatorProfileOpensThroughTheNeutralApi() {
         assertTrue(LanguageModel.emulatorProfiles().contains("ax650n-tiny-qwen3-vl"));

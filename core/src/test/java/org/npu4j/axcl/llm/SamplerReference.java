@@ -8,8 +8,9 @@ import org.npu4j.llm.Sampling;
 
 /**
  * The sampler as it was before the top-p candidates were selected by a heap instead of sorted (commit
- * 15cf34e's {@code Sampler}, kept verbatim but for its name): the reference {@link SamplerTest} compares
- * the current one with, choice by choice.
+ * 15cf34e's {@code Sampler}, kept verbatim but for its name and for the repetition penalty, which now
+ * divides or multiplies by √p as ax-llm does, see {@link SamplerPenaltyTest}): the reference
+ * {@link SamplerTest} compares the current one with, choice by choice.
  *
  * <p>Original description: host sampling of the next token from the post model's bf16 logits, in ax-llm's order
  * ({@code LLMPostprocess.hpp}): temperature (logits / T), then the repetition penalty over the distinct
@@ -111,7 +112,8 @@ final class SamplerReference {
                     }
                 }
                 if (!seen && id >= 0 && id < vocab) {
-                    l[id] = l[id] > 0 ? l[id] / penalty : l[id] * penalty;
+                    float root = (float) Math.sqrt(penalty); // ax-llm's rule, as Sampler now has it (SamplerPenaltyTest)
+                    l[id] = l[id] > 0 ? l[id] / root : l[id] * root;
                 }
             }
         }

@@ -25,6 +25,7 @@ import org.npu4j.Emulator;
 import org.npu4j.axcl.AxDevice;
 import org.npu4j.axcl.AxModel;
 import org.npu4j.axcl.AxclRuntime;
+import org.npu4j.axcl.llm.AxclLlmProvider;
 import org.npu4j.llm.Capability;
 import org.npu4j.llm.LanguageModel;
 import org.npu4j.llm.LoadOptions;
@@ -141,6 +142,17 @@ final class BenchCommand implements Callable<Integer> {
                 "NPU4J_AXCL_LIBRARY, the library path)."})
     @Nullable Path axclLibrary;
 
+    @Option(names = "--axcl-config", paramLabel = "FILE",
+            description = {"ax-llm packages: the axclInit JSON configuration (e.g. an emulator config with several",
+                "cards: {\"npu4j_emulator\": {\"device_count\": 2}})."})
+    @Nullable Path axclConfig;
+
+    @Option(names = "--axcl-devices", paramLabel = "IDS",
+            description = {"ax-llm packages: AXCL device ids to split the layers across (axcl.devices, e.g. 1,2);",
+                "repeat to measure several splits in one run (--axcl-devices 1 --axcl-devices 1,2). The vendor",
+                "pattern runs beside the first single-card split only."})
+    List<String> axclDevices = new ArrayList<>();
+
     @Option(names = "--tuning", paramLabel = "MODE[,MODE]", split = ",", defaultValue = "default",
             description = {"Tuning modes to run, in order: default (the host as it is) and/or tuned (org.npu4j.tuning",
                 "HostTuning applied for the runs and restored; without root, its plan is reported). Default: ${DEFAULT-VALUE}"})
@@ -176,7 +188,23 @@ final class BenchCommand implements Callable<Integer> {
      * @param name the model's name where the bench knows it before opening (an RKLLM emulator
      *             descriptor's), else null: the model's own
      */
-    record LlmTarget(String id, @Nullable String name, @Nullable String quant, @Nullable Path file, boolean emulator) {}
+    record LlmTarget(String id, @Nullable String name, @Nullable String quant, @Nullable Path file, boolean emulator,
+            @Nullable String devices) {
+        LlmTarget(String id, @Nullable String name, @Nullable String quant, @Nullable Path file, boolean emulator) {
+            this(id, name, quant, file, emulator, null);
+        }
+
+        /** An ax-llm package (a directory) or an AXCL emulator profile. */
+        boolean axcl() {
+            return file != null ? Files.isDirectory(file) : new AxclLlmProvider().emulatorProfiles().contains(profile());
+        }
+
+        /** The emulator profile (the id without its {@code [devices ...]} suffix). */
+        String profile() {
+            int at = id.indexOf(" [devices ");
+            return at < 0 ? id : id.substring(0, at);
+        }
+    }
 
     /** An engine model to measure: an emulator profile or a model file. */
     record EngineTarget(String id, Path file, boolean emulator) {}
@@ -218,7 +246,18 @@ final class BenchCommand implements Callable<Integer> {
              Progress progress = Progress.onTerminal(!noProgress)) {
             HistogramLogWriter hlog = hlogOut == null ? null : hlogWriter(hlogOut, started);
             for (LlmTarget t : llmTargets) {
-                llm.add(runLlm(t, prompts, files, thisHost, outcomes, progress, hlog));
+                if (!t.axcl() || axclDevices.isEmpty()) {
+                    llm.add(runLlm(t, prompts, files, thisHost, outcomes, progress, hlog, vendor));
+                    continue;
+                }
+                boolean vendorDone = false;
+                for (String ids : axclDevices) {
+                    String d = ids.replace(" ", "");
+                    boolean one = !d.contains(",");
+                    llm.add(runLlm(new LlmTarget(t.id() + " [devices " + d + "]", t.name(), t.quant(), t.file(),
+                            t.emulator(), d), prompts, files, thisHost, outcomes, progress, hlog, vendor && one && !vendorDone));
+                    vendorDone |= one;
+                }
             }
             if (!engineTargets.isEmpty()) {
                 AxclRuntime.Options options = engineTargets.get(0).emulator() ? AxclRuntime.Options.emulator()
@@ -399,6 +438,12 @@ final class BenchCommand implements Callable<Integer> {
         if (ignoreEos) {
             o = o.withOption("ignore_eos", "true");
         }
+        if (t.devices() != null) {
+            o = o.withOption("axcl.devices", t.devices());
+        }
+        if (axclConfig != null && t.axcl()) {
+            o = o.withOption("axcl.config", axclConfig.toAbsolutePath().toString());
+        }
         if (t.emulator()) {
             return o.withOption("rkllm.abi", rkllmAbi);
         }
@@ -408,11 +453,12 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private BenchReport.LlmResult runLlm(LlmTarget t, BenchPrompts prompts, HostFiles files, boolean thisHost,
-            Map<String, BenchReport.TuningOutcome> outcomes, Progress progress, @Nullable HistogramLogWriter hlog) {
+            Map<String, BenchReport.TuningOutcome> outcomes, Progress progress, @Nullable HistogramLogWriter hlog,
+            boolean vendor) {
         LoadOptions options = loadOptions(t);
         List<BenchReport.LlmMode> modes = new ArrayList<>();
         ModelInfo info;
-        try (LanguageModel model = t.emulator() ? LanguageModel.openEmulator(t.id(), options)
+        try (LanguageModel model = t.emulator() ? LanguageModel.openEmulator(t.profile(), options)
                 : LanguageModel.open(Objects.requireNonNull(t.file()), options)) {
             info = model.info();
             List<String> shaped = promptTokens > 0 ? PromptShaper.shape(model, prompts.prompts(), promptTokens,

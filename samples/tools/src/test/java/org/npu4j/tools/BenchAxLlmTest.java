@@ -25,6 +25,33 @@ class BenchAxLlmTest {
     @TempDir
     Path dir;
 
+    /**
+     * One card and two cards of a two-card emulator config in one run: a result per split, the second with
+     * the 4 calls of the block boundary per decoded token (D2H of the hidden row, H2D of it, the position
+     * and the mask column on the second card); the vendor pattern beside the one-card split only.
+     */
+    @Test
+    void oneAndTwoCardsInOneRun() throws Exception {
+        Path config = dir.resolve("2cards.json");
+        java.nio.file.Files.writeString(config, "{\"npu4j_emulator\": {\"device_count\": 2}}");
+        Cli r = Cli.run("bench", "--emulator=ax650n-tiny", "--emulator-speed", "0", "--runs", "1", "--warmup", "0",
+                "--max-new-tokens", "8", "--axcl-config", config.toString(), "--axcl-devices", "1", "--axcl-devices",
+                "1,2", "--no-progress", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode llm = JSON.readTree(r.out()).get("llm");
+        assertEquals(2, llm.size());
+        assertEquals("ax650n-tiny [devices 1]", llm.at("/0/model").asText());
+        assertEquals("ax650n-tiny [devices 1,2]", llm.at("/1/model").asText());
+        assertTrue(llm.at("/1/runtime").asText().contains("layers 0-1 on device 1, 2-3 on device 2"),
+                llm.at("/1/runtime").asText());
+        assertEquals(5, llm.at("/0/modes/0/calls/executesPerToken").asDouble(), 1e-9);
+        assertEquals(12, llm.at("/0/modes/0/calls/transfersPerToken").asDouble(), 1e-9);
+        assertEquals(5, llm.at("/1/modes/0/calls/executesPerToken").asDouble(), 1e-9);
+        assertEquals(12 + 4, llm.at("/1/modes/0/calls/transfersPerToken").asDouble(), 1e-9);
+        assertFalse(llm.at("/0/modes/0/vendor").isMissingNode() || llm.at("/0/modes/0/vendor").isNull());
+        assertTrue(llm.at("/1/modes/0/vendor").isMissingNode() || llm.at("/1/modes/0/vendor").isNull());
+    }
+
     @Test
     void tinyPackageSideBySideWithTheVendorPattern() throws Exception {
         Boards.cm3588(dir);
