@@ -35,6 +35,13 @@ class ServeLoadTest {
     static final int CLIENTS = 16;
     static final int MAX_TOKENS = 40;
     static final int READ_BEFORE_DISCONNECT = 3;
+    /**
+     * What a disconnecting client asks for: far more than it reads, so that its run is still going when it
+     * closes however slowly the client thread gets to read (with MAX_TOKENS a client scheduled late on a
+     * loaded machine could close after the server had written the whole answer: nothing left to abort).
+     * Below both models' context.
+     */
+    static final int DISCONNECT_MAX_TOKENS = 2000;
 
     @AfterEach
     void noDelays() {
@@ -65,7 +72,8 @@ class ServeLoadTest {
                     HttpRequest req = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/v1/chat/completions"))
                             .timeout(Duration.ofSeconds(60))
                             .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"qwen3-emu\",\"stream\":true,"
-                                    + "\"reasoning_effort\":\"none\",\"max_tokens\":" + MAX_TOKENS
+                                    + "\"reasoning_effort\":\"none\",\"max_tokens\":"
+                                    + (disconnect ? DISCONNECT_MAX_TOKENS : MAX_TOKENS)
                                     + ",\"messages\":[{\"role\":\"user\",\"content\":\"Tell me a long story.\"}]}"))
                             .build();
                     HttpResponse<InputStream> r = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
