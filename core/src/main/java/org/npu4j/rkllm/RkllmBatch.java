@@ -4,7 +4,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
 import org.npu4j.llm.BatchEntry;
 import org.npu4j.llm.ChatMessage;
@@ -52,6 +54,7 @@ import org.slf4j.LoggerFactory;
  */
 final class RkllmBatch {
     private static final Logger LOG = LoggerFactory.getLogger(RkllmBatch.class);
+    private static final AtomicInteger THREADS = new AtomicInteger();
     /** The prompt of a padding entry (one token; its answer is dropped). */
     static final String FILLER = ".";
 
@@ -74,6 +77,50 @@ final class RkllmBatch {
             }
         }
         return false;
+    }
+
+    /**
+     * One request as a batch of one (padded), on the calling thread: what {@code generate} does on a model
+     * loaded with {@code nBatch} N &gt; 1. A listener's exception reaches the caller as it was thrown.
+     */
+    Completion runAlone(LlmRequest request, TokenListener listener) {
+        BatchEntry e = new BatchEntry(request, listener);
+        Completion c = run(List.of(e)).get(0);
+        Throwable failure = e.failure();
+        if (failure != null) {
+            throw RunCompletion.rethrow(failure);
+        }
+        return c;
+    }
+
+    /**
+     * {@link #runAlone} on a new virtual thread. Cancelling the returned future stops the entry (the run is
+     * aborted once no entry is left, also before it starts).
+     */
+    CompletableFuture<Completion> runAloneAsync(LlmRequest request, TokenListener listener) {
+        BatchEntry e = new BatchEntry(request, listener);
+        CompletableFuture<Completion> out = new CompletableFuture<>() {
+            @Override
+            public boolean cancel(boolean mayInterruptIfRunning) {
+                e.stop();
+                return super.cancel(mayInterruptIfRunning);
+            }
+        };
+        e.result().whenComplete((c, t) -> {
+            if (t != null) {
+                out.completeExceptionally(t);
+            } else {
+                out.complete(c);
+            }
+        });
+        Thread.ofVirtual().name("npu4j-rkllm-" + THREADS.incrementAndGet()).start(() -> {
+            try {
+                run(List.of(e));
+            } catch (Throwable t) {
+                out.completeExceptionally(t);
+            }
+        });
+        return out;
     }
 
     /** Runs {@code entries} as one batch; see the class comment. */

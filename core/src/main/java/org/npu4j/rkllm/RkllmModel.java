@@ -30,7 +30,6 @@ import org.npu4j.llm.Capability;
 import org.npu4j.llm.ChatSession;
 import org.npu4j.llm.Completion;
 import org.npu4j.llm.GenerationTimings;
-import org.npu4j.llm.LanguageModel;
 import org.npu4j.llm.LlmRequest;
 import org.npu4j.llm.ModelInfo;
 import org.npu4j.llm.Outcome;
@@ -633,13 +632,7 @@ public final class RkllmModel implements BatchingLanguageModel {
     public Completion generate(LlmRequest request, TokenListener listener) {
         checkOpen();
         if (params.nBatch > 1) {
-            BatchEntry e = new BatchEntry(request, listener);
-            Completion c = batch.run(List.of(e)).get(0);
-            Throwable failure = e.failure();
-            if (failure != null) {
-                throw RunCompletion.rethrow(failure);
-            }
-            return c;
+            return batch.runAlone(request, listener);
         }
         return conversation.generate(request, listener);
     }
@@ -653,29 +646,7 @@ public final class RkllmModel implements BatchingLanguageModel {
     public CompletableFuture<Completion> generateAsync(LlmRequest request, TokenListener listener) {
         checkOpen();
         if (params.nBatch > 1) {
-            BatchEntry e = new BatchEntry(request, listener);
-            CompletableFuture<Completion> out = new CompletableFuture<>() {
-                @Override
-                public boolean cancel(boolean mayInterruptIfRunning) {
-                    e.stop();
-                    return super.cancel(mayInterruptIfRunning);
-                }
-            };
-            e.result().whenComplete((c, t) -> {
-                if (t != null) {
-                    out.completeExceptionally(t);
-                } else {
-                    out.complete(c);
-                }
-            });
-            Thread.ofVirtual().name("npu4j-rkllm-" + THREADS.incrementAndGet()).start(() -> {
-                try {
-                    batch.run(List.of(e));
-                } catch (Throwable t) {
-                    out.completeExceptionally(t);
-                }
-            });
-            return out;
+            return batch.runAloneAsync(request, listener);
         }
         return conversation.generateAsync(request, listener);
     }
