@@ -29,8 +29,17 @@ set -- @launcher.java.options@ --enable-native-access=ALL-UNNAMED -cp "$here/@pr
 # stdout) are turned off.
 aot="$here/@launcher.name@.aot"
 if [ -n "${NPU4J_AOT_TRAINING:-}" ]; then
+  # The training run: a JVM whose cache assembly fails (its child JVM crashed, say) still exits 0 and leaves an
+  # empty file, so the build would ship a launcher that silently starts without a cache; fail it instead.
   rm -f -- "$aot"
-  set -- "-XX:AOTCacheOutput=$aot" "$@"
+  "$java" "-XX:AOTCacheOutput=$aot" "$@"
+  status=$?
+  if [ "$status" -eq 0 ] && [ ! -s "$aot" ]; then
+    echo "@launcher.name@: the AOT training run did not write the AOT cache $aot (the JVM's messages above say why)" >&2
+    rm -f -- "$aot"
+    exit 1
+  fi
+  exit "$status"
 elif [ -f "$aot" ] && [ "${NPU4J_AOT:-on}" != off ]; then
   set -- "-XX:AOTCache=$aot" '-Xlog:aot*=off' '-Xlog:cds*=off' "$@"
 fi

@@ -108,6 +108,43 @@ public final class NpuServer implements AutoCloseable {
     }
 
     /**
+     * Starts, on a daemon thread, the first-use work every {@link #start} repeats in a new JVM and that needs
+     * no settings: the JDK logger lookup and HTTP server classes, slf4j's binding, Jackson's first
+     * serialisation and parse, this package's route classes and the virtual-thread scheduler. A caller
+     * with other work before {@code start} (a command line parser: picocli builds its model in ~0.2-0.4 s
+     * on this project's 2-vCPU VM) overlaps them with it on another core, and {@code start} then finds them
+     * done. Optional: {@code start} works without it; a step that fails is skipped (logged at debug).
+     * Sets {@code sun.net.httpserver.nodelay} to true first, as {@code start} does.
+     *
+     * @return the thread doing it (for a caller that wants to wait; nothing needs to)
+     */
+    public static Thread prepare() {
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+        Thread t = new Thread(NpuServer::warmUp, "npu4j-serve-prepare");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    private static void warmUp() {
+        try {
+            System.getLogger("com.sun.net.httpserver"); // the JDK server's logger: LoggerFinder's service lookup
+            for (String name : new String[] {"sun.net.httpserver.ServerImpl", "sun.net.httpserver.ServerImpl$Dispatcher",
+                "sun.net.httpserver.ExchangeImpl", "org.npu4j.serve.OpenAiApi", "org.npu4j.serve.OllamaApi",
+                "org.npu4j.serve.Metrics", "org.npu4j.serve.Requests", "org.npu4j.serve.SseChunks"}) {
+                Class.forName(name, true, NpuServer.class.getClassLoader());
+            }
+            Http.JSON.writeValueAsBytes(Http.JSON.createObjectNode().put("warm", true).putArray("up").addObject());
+            Http.JSON.readTree("{\"model\":\"m\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
+            Thread.ofVirtual().start(() -> {}).join();
+        } catch (ReflectiveOperationException | IOException | RuntimeException e) {
+            LOG.debug("warm-up step failed (start does it itself): {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
      * Starts a server over {@code models} (name to model, in the order listed by /v1/models); the server
      * owns them and closes them with itself. Returns once it listens, which may be before the models have
      * loaded ({@link ServedModel} loads in the background): a request to a model still loading waits for

@@ -42,7 +42,8 @@ import picocli.CommandLine;
  * and the server to the first {@code /v1/models} answer over a plain socket; the model's load time
  * beside it. With {@code launch}: {@code npu4j serve --emulator} (ServeCommand in a child JVM) from the
  * process launch to its first {@code /v1/models} answer, against a child JVM that only starts a bare
- * JDK HttpServer (the same JVM options), the median of {@code launches} alternating pairs.</li>
+ * JDK HttpServer (the same JVM options), the median of {@code launches} alternating pairs; with a launcher
+ * path after it, {@code npu4j serve --emulator} run by that launcher (with its AOT cache) instead.</li>
  * <li><b>per token</b> (emulator without delays): over loopback SSE, from the first content byte the
  * client reads to the end of the stream, over the run's tokens minus one; against the in-process API's
  * {@code generate} with a no-op listener, from its first token to its end, same division (the model's
@@ -54,7 +55,7 @@ import picocli.CommandLine;
  * The clients are plain sockets (no HTTP client library) so that the figures are the server's; the JDK
  * HttpClient's figures are printed beside them for comparison.
  * Run: {@code java --enable-native-access=ALL-UNNAMED -cp <test classpath> org.npu4j.serve.ServeBench
- * [runs] [launch [launches]]}.
+ * [runs] [launch [launches [launcher]]]}, e.g. {@code 21 launch 9 samples/tools/target/npu4j}.
  */
 public final class ServeBench {
     private static final String BODY = "{\"model\":\"m\",\"stream\":true,\"reasoning_effort\":\"none\",\"max_tokens\":%d,"
@@ -96,15 +97,17 @@ public final class ServeBench {
             System.out.printf(Locale.ROOT, "  for comparison, the JDK HttpClient's first /v1/models answer (client creation"
                     + " and first use) %.1f ms%n", (System.nanoTime() - h) / 1e6);
             LanguageModel lm = models.get("m").loadedModel();
-            perToken(server, lm, served, http, runs);
-            firstByte(server, lm, served, http, Math.max(7, runs / 3));
+            if (runs > 0) { // 0: the start figures only (e.g. with launch)
+                perToken(server, lm, served, http, runs);
+                firstByte(server, lm, served, http, Math.max(7, runs / 3));
+            }
             http.close();
         } finally {
             Emulator.speed(0);
         }
         int at = Arrays.asList(args).indexOf("launch");
         if (at >= 0) {
-            launch(at + 1 < args.length ? Integer.parseInt(args[at + 1]) : 5);
+            launch(at + 1 < args.length ? Integer.parseInt(args[at + 1]) : 5, at + 2 < args.length ? args[at + 2] : null);
         }
         System.out.println("load average at the end: " + loadAverage());
     }
@@ -196,31 +199,65 @@ public final class ServeBench {
         }
     }
 
-    /** {@code npu4j serve} (ServeCommand) against a bare JDK HttpServer, each in a new JVM, launch to first answer. */
-    private static void launch(int n) throws Exception {
+    /**
+     * {@code npu4j serve} against a bare JDK HttpServer, each in a new JVM, launch to first answer. Without
+     * {@code launcher}, ServeCommand runs in a child JVM on this class path (no AOT cache); with it, the child
+     * is that launcher script ({@code samples/tools/target/npu4j}: its JVM options and its AOT cache), and
+     * {@code launcher --version} (JVM start and the CLI, to its exit) is measured beside it.
+     */
+    private static void launch(int n, @org.jspecify.annotations.Nullable String launcher) throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         String cp = System.getProperty("java.class.path");
         double[] serve = new double[n];
         double[] bare = new double[n];
+        double[] version = new double[n];
         for (int i = 0; i < n; i++) {
-            bare[i] = launchToAnswer(java, cp, "child-bare");
-            serve[i] = launchToAnswer(java, cp, "child-serve");
+            bare[i] = launchToAnswer(javaChild(java, cp, "child-bare"));
+            if (launcher == null) {
+                serve[i] = launchToAnswer(javaChild(java, cp, "child-serve"));
+            } else {
+                serve[i] = launchToAnswer(port -> new ProcessBuilder(launcher, "serve", "--emulator=m=" + TestServer.PROFILE,
+                        "--port", Integer.toString(port)));
+                long t0 = System.nanoTime();
+                Process v = new ProcessBuilder(launcher, "--version").redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                if (v.waitFor() != 0) {
+                    throw new IllegalStateException(launcher + " --version exited with " + v.exitValue());
+                }
+                version[i] = (System.nanoTime() - t0) / 1e6;
+            }
         }
-        System.out.printf(Locale.ROOT, "launch (new JVM, -XX:+UseSerialGC as the launcher, median of %d, load %s): bare"
-                + " JDK HttpServer to its first answer %.0f ms; npu4j serve --emulator to its first /v1/models answer"
-                + " %.0f ms (%+.0f ms)%n", n, loadAverage(), median(bare), median(serve), median(serve) - median(bare));
+        if (launcher == null) {
+            System.out.printf(Locale.ROOT, "launch (new JVM, -XX:+UseSerialGC as the launcher, median of %d, load %s): bare"
+                    + " JDK HttpServer to its first answer %.0f ms; npu4j serve --emulator to its first /v1/models answer"
+                    + " %.0f ms (%+.0f ms)%n", n, loadAverage(), median(bare), median(serve), median(serve) - median(bare));
+        } else {
+            System.out.printf(Locale.ROOT, "launch (median of %d alternating, load %s): bare JDK HttpServer JVM to its first"
+                    + " answer %.0f ms; %s --version to its exit %.0f ms; %s serve --emulator to its first /v1/models answer"
+                    + " %.0f ms (%+.0f ms over the bare server)%n", n, loadAverage(), median(bare), launcher, median(version),
+                    launcher, median(serve), median(serve) - median(bare));
+        }
     }
 
-    private static double launchToAnswer(Path java, String cp, String mode) throws Exception {
+    private interface Child {
+        ProcessBuilder at(int port);
+    }
+
+    private static Child javaChild(Path java, String cp, String mode) {
+        return port -> new ProcessBuilder(java.toString(), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
+                "-Dsun.net.httpserver.nodelay=true", "-cp", cp, ServeBench.class.getName(), mode, Integer.toString(port));
+    }
+
+    private static double launchToAnswer(Child child) throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
         Path log = Files.createTempFile("serve-bench-", ".log");
+        ProcessBuilder pb = child.at(port).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("NPU4J_EMULATOR_SPEED", "0");
         long t0 = System.nanoTime();
-        Process p = new ProcessBuilder(java.toString(), "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC",
-                "-Dsun.net.httpserver.nodelay=true", "-cp", cp, ServeBench.class.getName(), mode, Integer.toString(port))
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = pb.start();
         try {
             while (true) {
                 try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
@@ -231,7 +268,7 @@ public final class ServeBench {
                     }
                 } catch (IOException notYet) {
                     if (!p.isAlive()) {
-                        throw new IllegalStateException(mode + " exited: " + Files.readString(log));
+                        throw new IllegalStateException(String.join(" ", pb.command()) + " exited: " + Files.readString(log));
                     }
                     Thread.sleep(1);
                 }

@@ -13,7 +13,7 @@ record Cli(int exitCode, String out, String err) {
     static Cli run(Function<Path, HostFiles> files, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cl = Main.commandLine(new Main(files));
+        CommandLine cl = Main.commandLine(new Main(files), args); // as main builds it for these args
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
         int code = cl.execute(args);
