@@ -77,9 +77,12 @@ public final class NpuServer implements AutoCloseable {
     /** Runs exchanges beyond {@link #HANDLER_THREADS} at once: a virtual thread each. */
     private final ExecutorService overflow = Executors.newVirtualThreadPerTaskExecutor();
     private final ThreadPoolExecutor executor;
-    /** Opens SSE streams while their runs prefill ({@link SseChunks#starting}): one platform thread, made at first use. */
-    private final java.util.concurrent.ScheduledExecutorService sseOpener = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().name("npu4j-sse-open").daemon().factory());
+    /**
+     * Opens SSE streams while their runs prefill ({@link SseChunks#starting}): one platform thread,
+     * made at first use.
+     */
+    private final java.util.concurrent.ScheduledExecutorService sseOpener =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("npu4j-sse-open").daemon().factory());
     private final Metrics metrics;
     private final long startedNanos = System.nanoTime();
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();

@@ -65,8 +65,8 @@ abstract class SseChunks implements Generation.Writer, AutoCloseable {
      * @param chat         chat deltas ({@code choices[].delta}) rather than text completions ({@code text})
      * @param includeUsage every chunk carries {@code "usage": null} but the usage chunk
      */
-    SseChunks(HttpExchange ex, ScheduledExecutorService opener, String id, String object, long created, String model, boolean chat,
-            boolean includeUsage) {
+    SseChunks(HttpExchange ex, ScheduledExecutorService opener, String id, String object, long created,
+            String model, boolean chat, boolean includeUsage) {
         this.ex = ex;
         this.opener = opener;
         this.id = id;
