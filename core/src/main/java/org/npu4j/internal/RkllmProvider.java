@@ -139,7 +139,7 @@ public final class RkllmProvider implements LanguageModelProvider {
         if (batch != null) {
             int n = positive(BATCH, batch);
             if (n > 1) {
-                requireBatchRuntime(runtime, n);
+                // the builder refuses n_batch > 1 on a runtime before 1.2.1 (RkllmModelBuilder.load)
                 b.nBatch(n);
             }
         }
@@ -161,26 +161,6 @@ public final class RkllmProvider implements LanguageModelProvider {
             b.vision(visionEncoder(Path.of(visionFile), runtime.isEmulator()));
         }
         return b.load();
-    }
-
-    /** {@code n_batch} came with RKLLM 1.2.1 (shared/facts/boards.md); refuses an older runtime. */
-    private static void requireBatchRuntime(RkllmRuntime runtime, int n) {
-        String v = runtime.version().orElse(null);
-        if (v == null) {
-            LOG.info("batch={}: the RKLLM runtime's version is unknown; n_batch needs 1.2.1 or later", n);
-            return;
-        }
-        int[] parts = new int[3];
-        String[] t = v.strip().split("[^0-9]+");
-        for (int i = 0, j = 0; i < t.length && j < 3; i++) {
-            if (!t[i].isEmpty()) {
-                parts[j++] = Integer.parseInt(t[i].length() > 6 ? t[i].substring(0, 6) : t[i]);
-            }
-        }
-        if (parts[0] < 1 || (parts[0] == 1 && (parts[1] < 2 || (parts[1] == 2 && parts[2] < 1)))) {
-            throw new IllegalArgumentException("batch=" + n + " needs RKLLM 1.2.1 or later (extend_param.n_batch);"
-                    + " this runtime is " + v);
-        }
     }
 
     private static long fileSize(Path file) {

@@ -7,6 +7,8 @@ import org.jspecify.annotations.Nullable;
 import org.npu4j.tuning.HostTuning;
 import org.npu4j.tuning.TuningException;
 import org.npu4j.tuning.TuningSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The parameters of {@code rkllm_init}: every field of {@code RKLLMParam} and
@@ -16,6 +18,7 @@ import org.npu4j.tuning.TuningSession;
  * combinations and the ABI-specific fields. Not thread-safe.
  */
 public final class RkllmModelBuilder {
+    private static final Logger LOG = LoggerFactory.getLogger(RkllmModelBuilder.class);
     final Path modelFile;
     private @Nullable RkllmRuntime runtime;
     @Nullable String name;
@@ -228,7 +231,8 @@ public final class RkllmModelBuilder {
 
     /**
      * Batch entries per run ({@code extend_param.n_batch}); accepted 1 to 255 (the field is 8 bits);
-     * with more than 1, run with {@link RkllmModel#generateBatch}.
+     * with more than 1, run with {@link RkllmModel#generateBatch}. More than 1 needs RKLLM
+     * {@value #BATCH_SINCE} or later: {@link #load()} refuses it on an older runtime, naming both versions.
      */
     public RkllmModelBuilder nBatch(int n) {
         SamplingParams.check(n >= 1 && n <= 255, "nBatch (n_batch)", n, "1 to 255");
@@ -290,8 +294,9 @@ public final class RkllmModelBuilder {
     /**
      * Loads the model ({@code rkllm_init}). Blocks for the load (seconds on a board).
      *
-     * @throws IllegalArgumentException if the file does not exist or the settings do not fit together or
-     *                                  the ABI
+     * @throws IllegalArgumentException if the file does not exist or the settings do not fit together, the
+     *                                  ABI or the runtime version ({@link #nBatch} > 1 before
+     *                                  {@value #BATCH_SINCE})
      * @throws RkllmException           if the runtime refuses the model (not a model, too large a context,
      *                                  ...)
      * @throws org.npu4j.NpuException   if no runtime library can be loaded
@@ -303,6 +308,7 @@ public final class RkllmModelBuilder {
             checkVision();
             RkllmModel.requireFile(modelFile, "model file");
             RkllmRuntime rt = runtime != null ? runtime : RkllmRuntime.load();
+            checkBatchRuntime(rt);
             TuningSession session = tuning != null ? tuning.apply() : null;
             try {
                 RkllmModel m = RkllmModel.load(this, rt, session);
@@ -317,6 +323,57 @@ public final class RkllmModelBuilder {
                 vision.close();
             }
         }
+    }
+
+    /** The first RKLLM version with {@code extend_param.n_batch} (shared/facts/boards.md). */
+    static final String BATCH_SINCE = "1.2.1";
+
+    /**
+     * {@code n_batch} > 1 needs a runtime of at least {@value #BATCH_SINCE}: an older one has no such field
+     * and would run one entry. A runtime whose version is unknown (an ABI set by hand on a file without a
+     * version string) is let through, with an info log.
+     */
+    private void checkBatchRuntime(RkllmRuntime rt) {
+        if (nBatch == null || nBatch <= 1) {
+            return;
+        }
+        String v = rt.version().orElse(null);
+        if (v == null) {
+            LOG.info("nBatch (n_batch) = {}: the version of the RKLLM runtime {} is unknown; n_batch needs {} or later",
+                    nBatch, rt.library(), BATCH_SINCE);
+            return;
+        }
+        if (compareVersions(v, BATCH_SINCE) < 0) {
+            throw new IllegalArgumentException("nBatch (n_batch) = " + nBatch + " needs RKLLM runtime " + BATCH_SINCE
+                    + " or later (the first with extend_param.n_batch); the runtime " + rt.library() + " is version "
+                    + v + ": load it with nBatch 1 (one request per run), or use a runtime >= " + BATCH_SINCE);
+        }
+    }
+
+    /**
+     * Compares the first three numbers of two versions ({@code 1.2.1}, {@code v1.2.1b1}: 1, 2, 1; missing
+     * ones are 0); negative, zero or positive as {@code a} is older than, as old as or newer than {@code b}.
+     */
+    static int compareVersions(String a, String b) {
+        int[] x = numbers(a);
+        int[] y = numbers(b);
+        for (int i = 0; i < 3; i++) {
+            if (x[i] != y[i]) {
+                return Integer.compare(x[i], y[i]);
+            }
+        }
+        return 0;
+    }
+
+    private static int[] numbers(String v) {
+        int[] parts = new int[3];
+        String[] t = v.strip().split("[^0-9]+");
+        for (int i = 0, j = 0; i < t.length && j < 3; i++) {
+            if (!t[i].isEmpty()) {
+                parts[j++] = Integer.parseInt(t[i].length() > 6 ? t[i].substring(0, 6) : t[i]);
+            }
+        }
+        return parts;
     }
 
     /** The encoder's embedding width against the hidden size, before anything native happens. */

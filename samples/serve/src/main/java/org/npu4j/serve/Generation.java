@@ -12,7 +12,8 @@ import org.npu4j.llm.TokenListener;
  * Runs one request on a served model, streaming its parts to a protocol's writer.
  *
  * <p>Requests take turns on the model in arrival order ({@link ServedModel#awaitTurn}); one whose
- * client went away while it waited is dropped before its run starts. The writer is called on the
+ * streaming client went away while it waited is dropped before its run starts (the writer's
+ * {@link Writer#probe}). The writer is called on the
  * backend's thread, per token; when it fails with an {@link IOException}
  * (the client went away) the listener throws {@link ClientGone}, which stops the run at that token, and
  * the run ends on the handler thread, which runs it ({@link LanguageModel#generate}). Closing the model
@@ -20,8 +21,25 @@ import org.npu4j.llm.TokenListener;
  * {@link BatchScheduler} is its queue instead, and a failed write stops the request's batch entry only.
  */
 final class Generation {
-    /** Receives the parts; may throw {@link IOException} when the client is gone. */
+    /**
+     * Receives a run's parts on the backend's thread, per token; any method may throw {@link IOException}
+     * when the client is gone, which stops the run at that token ({@link ClientGone}). The protocols:
+     * OpenAI SSE ({@link SseChunks}), Ollama NDJSON ({@link NdjsonLines}) and non-streaming JSON answers of
+     * both ({@link JsonAnswer}, which writes only {@link #token} and the body at the end).
+     *
+     * <p>Calls never overlap: the backend's thread per token; {@link #probe} on the handler thread before the
+     * run (with {@code --batch N} serialized with the token calls on the writer's monitor).
+     */
     interface Writer {
+        /**
+         * Called once per generated token, before its text reaches {@link #content}, {@link #reasoning} or
+         * {@link #toolCall} (which may hold text back, e.g. inside a tool call). The default does nothing; a
+         * non-streaming answer writes one space here, so that a client that went away is noticed within a token
+         * or two of the run instead of after the whole answer (TCP: the first write after the peer closed may
+         * still succeed and provoke its reset; the next one fails).
+         */
+        default void token() throws IOException {}
+
         void content(String text) throws IOException;
 
         void reasoning(String text) throws IOException;
@@ -30,8 +48,11 @@ final class Generation {
 
         /**
          * Sends the client something it ignores, to find out whether it is still there while the request
-         * waits for its turn (an SSE comment); the default sends nothing (NDJSON and JSON answers have no
-         * such form, so a client of theirs that went away is noticed at the first token written).
+         * waits for its turn: an SSE comment ({@code : waiting}), or for NDJSON a space (insignificant JSON
+         * whitespace before the first line's object, RFC 8259: the line still parses). It commits the 200
+         * status, as a token would. The default sends nothing: a non-streaming answer must not commit its
+         * status while it waits (a later 400 or 503 would lose it), so its client is noticed at its run's
+         * first token ({@link #token}), at most one prefill after it left.
          */
         default void probe() throws IOException {}
 
@@ -98,6 +119,11 @@ final class Generation {
     private static Writer serialized(Writer w) {
         return new Writer() {
             @Override
+            public synchronized void token() throws IOException {
+                w.token();
+            }
+
+            @Override
             public synchronized void content(String text) throws IOException {
                 w.content(text);
             }
@@ -150,6 +176,7 @@ final class Generation {
             listener = new TokenListener() {
                 @Override
                 public void onToken(String text, int tokenId) {
+                    write(writer::token);
                     if (!text.isEmpty()) {
                         splitter[0].accept(text);
                     }

@@ -3,6 +3,7 @@ package org.npu4j.serve;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.io.InputStream;
@@ -68,22 +69,44 @@ final class Http {
 
     /** The OpenAI error shape: {@code {"error": {"message", "type", "param", "code"}}}. */
     static void sendOpenAiError(HttpExchange ex, ApiError e) throws IOException {
-        var root = JSON.createObjectNode();
-        var err = root.putObject("error");
-        err.put("message", e.getMessage());
-        err.put("type", e.type);
-        err.put("param", e.param);
-        err.put("code", e.code);
         retryAfter(ex, e);
-        send(ex, e.status, root);
+        send(ex, e.status, openAiError(e));
     }
 
     /** The Ollama error shape: {@code {"error": "message"}}. */
     static void sendOllamaError(HttpExchange ex, ApiError e) throws IOException {
-        var root = JSON.createObjectNode();
-        root.put("error", e.getMessage());
         retryAfter(ex, e);
-        send(ex, e.status, root);
+        send(ex, e.status, ollamaError(e.getMessage()));
+    }
+
+    /** {@code {"error": {"message", "type", "param", "code"}}}. */
+    static ObjectNode openAiError(ApiError e) {
+        ObjectNode root = JSON.createObjectNode();
+        ObjectNode err = root.putObject("error");
+        err.put("message", e.getMessage());
+        err.put("type", e.type);
+        err.put("param", e.param);
+        err.put("code", e.code);
+        return root;
+    }
+
+    /** {@code {"error": "message"}}. */
+    static ObjectNode ollamaError(String message) {
+        return JSON.createObjectNode().put("error", message);
+    }
+
+    /**
+     * What a failed run is answered with: an {@link ApiError} as it is, a request that does not fit the
+     * model ({@link IllegalArgumentException}) as 400, anything else as 500 {@code server_error}.
+     */
+    static ApiError apiError(RuntimeException e) {
+        if (e instanceof ApiError a) {
+            return a;
+        }
+        if (e instanceof IllegalArgumentException) {
+            return ApiError.badRequest(null, e.getMessage());
+        }
+        return new ApiError(500, "server_error", null, null, e.toString(), -1);
     }
 
     private static void retryAfter(HttpExchange ex, ApiError e) {

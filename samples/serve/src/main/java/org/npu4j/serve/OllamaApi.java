@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -221,101 +220,9 @@ final class OllamaApi {
         try (var admission = m.admit()) {
             long t0 = System.nanoTime();
             if (!stream) {
-                Completion c = Generation.run(m, request, null);
-                ObjectNode root = line(m, chat);
-                if (chat) {
-                    ObjectNode msg = root.putObject("message");
-                    msg.put("role", "assistant");
-                    msg.put("content", c.answer());
-                    if (!c.thinking().isEmpty()) {
-                        msg.put("thinking", c.thinking());
-                    }
-                    if (c.hasToolCalls()) {
-                        ArrayNode calls = msg.putArray("tool_calls");
-                        for (ToolCall t : c.toolCalls()) {
-                            calls.addObject().putObject("function").put("name", t.name()).set("arguments", t.arguments());
-                        }
-                    }
-                } else {
-                    root.put("response", c.answer());
-                    if (!c.thinking().isEmpty()) {
-                        root.put("thinking", c.thinking());
-                    }
-                }
-                done(root, c, t0);
-                Http.send(ex, 200, root);
+                answer(ex, m, request, chat, t0);
             } else {
-                ex.getResponseHeaders().set("Content-Type", "application/x-ndjson");
-                ex.sendResponseHeaders(200, 0);
-                OutputStream out = ex.getResponseBody();
-                Generation.Writer w = new Generation.Writer() {
-                    private void piece(String field, String text) throws IOException {
-                        ObjectNode root = line(m, chat);
-                        if (chat) {
-                            ObjectNode msg = root.putObject("message").put("role", "assistant");
-                            msg.put("content", field.equals("content") ? text : "");
-                            if (field.equals("thinking")) {
-                                msg.put("thinking", text);
-                            }
-                        } else {
-                            root.put("response", field.equals("content") ? text : "");
-                            if (field.equals("thinking")) {
-                                root.put("thinking", text);
-                            }
-                        }
-                        root.put("done", false);
-                        send(out, root);
-                    }
-
-                    @Override
-                    public void content(String text) throws IOException {
-                        piece("content", text);
-                    }
-
-                    @Override
-                    public void reasoning(String text) throws IOException {
-                        piece("thinking", text);
-                    }
-
-                    @Override
-                    public void toolCall(int index, ToolCall call) throws IOException {
-                        ObjectNode root = line(m, chat);
-                        if (chat) {
-                            ObjectNode msg = root.putObject("message").put("role", "assistant").put("content", "");
-                            msg.putArray("tool_calls").addObject().putObject("function").put("name", call.name())
-                                    .set("arguments", call.arguments());
-                        } else {
-                            root.put("response", "<tool_call>" + call.json() + "</tool_call>");
-                        }
-                        root.put("done", false);
-                        send(out, root);
-                    }
-                };
-                try {
-                    Completion c;
-                    try {
-                        c = Generation.run(m, request, w);
-                    } catch (IllegalArgumentException e) {
-                        send(out, Http.JSON.createObjectNode().put("error", e.getMessage()));
-                        return;
-                    }
-                    ObjectNode root = line(m, chat);
-                    if (chat) {
-                        root.putObject("message").put("role", "assistant").put("content", "");
-                    } else {
-                        root.put("response", "");
-                    }
-                    done(root, c, t0);
-                    send(out, root);
-                } catch (ClientGone | IOException e) {
-                    // the run was stopped at the failed write
-                } finally {
-                    try {
-                        out.close();
-                    } catch (IOException ignored) {
-                        // the client is gone
-                    }
-                }
+                stream(ex, m, request, chat, t0);
             }
         }
         m.keepAlive(keep);
@@ -324,10 +231,86 @@ final class OllamaApi {
         }
     }
 
-    private static void send(OutputStream out, ObjectNode line) throws IOException {
-        out.write(Http.JSON.writeValueAsBytes(line));
-        out.write('\n');
-        out.flush();
+    /**
+     * {@code stream: false}: one object ({@link JsonAnswer}: a space per token once the run produced its
+     * first, then the object). A failure before the first token gets its status (400 if the request does
+     * not fit the model); after it, {@code {"error": "..."}} as the body, status 200 (the route counts it).
+     */
+    private void answer(HttpExchange ex, ServedModel m, LlmRequest request, boolean chat, long t0)
+            throws IOException, InterruptedException {
+        try (JsonAnswer out = new JsonAnswer(ex)) {
+            Completion c;
+            try {
+                c = Generation.run(m, request, out);
+            } catch (ClientGone g) {
+                return; // the run was stopped at the failed write (or never started): nobody to answer
+            } catch (RuntimeException e) {
+                ApiError a = Http.apiError(e);
+                if (out.committed()) {
+                    out.sendError(Http.ollamaError(a.getMessage()));
+                }
+                throw e instanceof IllegalArgumentException ? a : e;
+            }
+            ObjectNode root = line(m, chat);
+            if (chat) {
+                ObjectNode msg = root.putObject("message");
+                msg.put("role", "assistant");
+                msg.put("content", c.answer());
+                if (!c.thinking().isEmpty()) {
+                    msg.put("thinking", c.thinking());
+                }
+                if (c.hasToolCalls()) {
+                    ArrayNode calls = msg.putArray("tool_calls");
+                    for (ToolCall t : c.toolCalls()) {
+                        calls.addObject().putObject("function").put("name", t.name()).set("arguments", t.arguments());
+                    }
+                }
+            } else {
+                root.put("response", c.answer());
+                if (!c.thinking().isEmpty()) {
+                    root.put("thinking", c.thinking());
+                }
+            }
+            done(root, c, t0);
+            out.send(root);
+        }
+    }
+
+    /**
+     * NDJSON ({@link NdjsonLines}): a line per piece, then the {@code done} line. While the request waits its
+     * client is probed with spaces before the first line. Errors as Ollama streams them: before anything was
+     * sent an {@link ApiError} or a server failure gets its status; otherwise a line {@code {"error": "..."}}
+     * (a request that does not fit the model always gets that line, status 200, as before the probes).
+     */
+    private void stream(HttpExchange ex, ServedModel m, LlmRequest request, boolean chat, long t0)
+            throws IOException, InterruptedException {
+        try (NdjsonLines out = new NdjsonLines(ex, m.name(), chat)) {
+            Completion c;
+            try {
+                c = Generation.run(m, request, out);
+            } catch (ClientGone g) {
+                return; // the run was stopped at the failed write (or never started)
+            } catch (RuntimeException e) {
+                if (!out.opened() && !(e instanceof IllegalArgumentException)) {
+                    throw e; // nothing sent yet (e.g. the model failed to load): a real error status
+                }
+                out.send(Http.ollamaError(Http.apiError(e).getMessage()));
+                if (e instanceof IllegalArgumentException) {
+                    return;
+                }
+                throw e; // counted (and a server failure logged) by the route
+            }
+            ObjectNode root = out.line();
+            if (chat) {
+                root.putObject("message").put("role", "assistant").put("content", "");
+            } else {
+                root.put("response", "");
+            }
+            done(root, c, t0);
+            out.send(root);
+        } catch (IOException e) {
+            // the client is gone
+        }
     }
 
     private static ObjectNode line(ServedModel m, boolean chat) {

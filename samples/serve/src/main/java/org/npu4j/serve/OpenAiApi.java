@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.util.List;
 import java.util.UUID;
+import java.util.function.Function;
 import org.npu4j.llm.ChatMessage;
 import org.npu4j.llm.Completion;
 import org.npu4j.llm.FinishReason;
@@ -110,26 +111,7 @@ final class OpenAiApi {
             if (p.stream) {
                 stream(ex, p, true);
             } else {
-                Completion c = run(p, null);
-                ObjectNode root = envelope("chatcmpl-" + UUID.randomUUID(), "chat.completion", p.model.name());
-                ObjectNode choice = root.putArray("choices").addObject();
-                choice.put("index", 0);
-                ObjectNode msg = choice.putObject("message");
-                msg.put("role", "assistant");
-                msg.put("content", c.hasToolCalls() && c.answer().isEmpty() ? null : c.answer());
-                if (!c.thinking().isEmpty()) {
-                    msg.put("reasoning_content", c.thinking());
-                }
-                if (c.hasToolCalls()) {
-                    ArrayNode calls = msg.putArray("tool_calls");
-                    for (ToolCall t : c.toolCalls()) {
-                        calls.add(toolCallJson(t, server.issue(t), -1, true));
-                    }
-                }
-                choice.putNull("logprobs");
-                choice.put("finish_reason", finishReason(c.finishReason()));
-                root.set("usage", usage(c));
-                Http.send(ex, 200, root);
+                answer(ex, p, c -> chatBody(p, c));
             }
         }
     }
@@ -140,24 +122,66 @@ final class OpenAiApi {
             if (p.stream) {
                 stream(ex, p, false);
             } else {
-                Completion c = run(p, null);
-                ObjectNode root = envelope("cmpl-" + UUID.randomUUID(), "text_completion", p.model.name());
-                ObjectNode choice = root.putArray("choices").addObject();
-                choice.put("index", 0);
-                choice.put("text", c.answer());
-                choice.putNull("logprobs");
-                choice.put("finish_reason", finishReason(c.finishReason()));
-                root.set("usage", usage(c));
-                Http.send(ex, 200, root);
+                answer(ex, p, c -> completionBody(p, c));
             }
         }
     }
 
-    private Completion run(Parsed p, Generation.Writer w) throws InterruptedException {
-        try {
-            return Generation.run(p.model, p.request, w);
-        } catch (IllegalArgumentException e) {
-            throw ApiError.badRequest(null, e.getMessage());
+    /** {@code chat.completion}: the message (content, reasoning_content, tool_calls), finish reason, usage. */
+    private ObjectNode chatBody(Parsed p, Completion c) {
+        ObjectNode root = envelope("chatcmpl-" + UUID.randomUUID(), "chat.completion", p.model.name());
+        ObjectNode choice = root.putArray("choices").addObject();
+        choice.put("index", 0);
+        ObjectNode msg = choice.putObject("message");
+        msg.put("role", "assistant");
+        msg.put("content", c.hasToolCalls() && c.answer().isEmpty() ? null : c.answer());
+        if (!c.thinking().isEmpty()) {
+            msg.put("reasoning_content", c.thinking());
+        }
+        if (c.hasToolCalls()) {
+            ArrayNode calls = msg.putArray("tool_calls");
+            for (ToolCall t : c.toolCalls()) {
+                calls.add(toolCallJson(t, server.issue(t), -1, true));
+            }
+        }
+        choice.putNull("logprobs");
+        choice.put("finish_reason", finishReason(c.finishReason()));
+        root.set("usage", usage(c));
+        return root;
+    }
+
+    /** {@code text_completion}: the text, finish reason, usage. */
+    private ObjectNode completionBody(Parsed p, Completion c) {
+        ObjectNode root = envelope("cmpl-" + UUID.randomUUID(), "text_completion", p.model.name());
+        ObjectNode choice = root.putArray("choices").addObject();
+        choice.put("index", 0);
+        choice.put("text", c.answer());
+        choice.putNull("logprobs");
+        choice.put("finish_reason", finishReason(c.finishReason()));
+        root.set("usage", usage(c));
+        return root;
+    }
+
+    /**
+     * A non-streaming answer ({@link JsonAnswer}: a space per token once the run produced its first, then
+     * the body). A failure before the first token gets its status (400 if the request does not fit the
+     * model); after it, the OpenAI error object in the body, status 200 (and the route counts it).
+     */
+    private void answer(HttpExchange ex, Parsed p, Function<Completion, ObjectNode> body) throws IOException, InterruptedException {
+        try (JsonAnswer out = new JsonAnswer(ex)) {
+            Completion c;
+            try {
+                c = Generation.run(p.model, p.request, out);
+            } catch (ClientGone g) {
+                return; // the run was stopped at the failed write (or never started): nobody to answer
+            } catch (RuntimeException e) {
+                ApiError a = Http.apiError(e);
+                if (out.committed()) {
+                    out.sendError(Http.openAiError(a));
+                }
+                throw e instanceof IllegalArgumentException ? a : e;
+            }
+            out.send(body.apply(c));
         }
     }
 

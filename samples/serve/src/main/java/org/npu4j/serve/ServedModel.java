@@ -432,6 +432,14 @@ final class ServedModel implements AutoCloseable {
     /** Arrival order of the admitted requests for the model's one place (fair: first come, first run). */
     private final Semaphore turn = new Semaphore(1, true);
 
+    /**
+     * Requests waiting in {@link #awaitTurn} now, behind the running one (an estimate:
+     * {@link Semaphore#getQueueLength}; exact while nothing arrives or leaves).
+     */
+    int waitingForTurn() {
+        return turn.getQueueLength();
+    }
+
     /** Checks a waiting request's client; throws {@link IOException} when it is gone. */
     interface Probe {
         void probe() throws IOException;

@@ -7,12 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.UserMessage;
+import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.ollama.OllamaChatModel;
 import dev.langchain4j.model.ollama.OllamaStreamingChatModel;
+import dev.langchain4j.model.openai.OpenAiChatModel;
 import dev.langchain4j.model.openai.OpenAiStreamingChatModel;
 import dev.langchain4j.model.output.FinishReason;
 import java.time.Duration;
@@ -105,5 +108,27 @@ class LangChain4jClientsTest {
         List<ToolExecutionRequest> calls = t.response.aiMessage().toolExecutionRequests();
         assertEquals(1, calls.size(), t.response.toString());
         assertTrue(calls.get(0).arguments().contains("Lima"), calls.get(0).arguments());
+    }
+
+    /**
+     * The non-streaming clients read an answer that follows a space per token (64 here;
+     * ServeJsonAnswerTest counts them on the wire).
+     */
+    @Test
+    void nonStreamingChatModelsReadTheAnswerAfterItsSpaces() {
+        ChatRequest ask = ChatRequest.builder().messages(UserMessage.from("Tell me a long story about rivers.")).build();
+        ChatModel openAi = OpenAiChatModel.builder().baseUrl(server.baseUrl() + "/v1").apiKey("none")
+                .modelName(TestServer.MODEL).maxTokens(64).reasoningEffort("none").timeout(Duration.ofSeconds(60)).build();
+        ChatResponse r = openAi.chat(ask);
+        assertEquals(64, r.tokenUsage().outputTokenCount(), r.toString());
+        assertEquals(FinishReason.LENGTH, r.finishReason());
+        assertFalse(r.aiMessage().text().isBlank(), r.toString());
+
+        ChatModel ollama = OllamaChatModel.builder().baseUrl(server.baseUrl()).modelName(TestServer.MODEL).numPredict(64)
+                .think(false).timeout(Duration.ofSeconds(60)).build();
+        ChatResponse o = ollama.chat(ask);
+        assertEquals(64, o.tokenUsage().outputTokenCount(), o.toString());
+        assertEquals(FinishReason.LENGTH, o.finishReason());
+        assertFalse(o.aiMessage().text().isBlank(), o.toString());
     }
 }

@@ -63,6 +63,16 @@ class OpenAiSdkTest {
         assertEquals(TestServer.MODEL, client.models().list().data().get(0).id());
     }
 
+    /** A non-streaming answer that follows a space per token (ServeJsonAnswerTest counts them on the wire). */
+    @Test
+    void aLongAnswerAfterItsSpaces() {
+        ChatCompletion c = client.chat().completions().create(params("Tell me a long story about rivers.")
+                .maxCompletionTokens(64).build());
+        long tokens = c.usage().orElseThrow().completionTokens();
+        assertTrue(tokens > 24 && tokens <= 64, "several spaces before the body: " + tokens);
+        assertFalse(c.choices().get(0).message().content().orElse("").isBlank());
+    }
+
     @Test
     void streamingWithUsage() {
         StringBuilder text = new StringBuilder();
