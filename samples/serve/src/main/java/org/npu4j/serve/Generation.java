@@ -28,7 +28,8 @@ final class Generation {
      * both ({@link JsonAnswer}, which writes only {@link #token} and the body at the end).
      *
      * <p>Calls never overlap: the backend's thread per token; {@link #probe} on the handler thread before the
-     * run (with {@code --batch N} serialized with the token calls on the writer's monitor).
+     * run (with {@code --batch N} serialized with the token calls on the writer's monitor), then
+     * {@link #starting} on it just before the run.
      */
     interface Writer {
         /**
