@@ -21,6 +21,7 @@ import org.npu4j.llm.ToolSpec;
  * {@code GET /v1/models}. Wire format: the OpenAI API reference (see shared/facts/serving.md).
  */
 final class OpenAiApi {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OpenAiApi.class);
     private final NpuServer server;
 
     OpenAiApi(NpuServer server) {
@@ -187,9 +188,10 @@ final class OpenAiApi {
     /** SSE: one id, the role delta first, a delta per piece, the finish chunk, the usage chunk if asked, [DONE]. */
     private void stream(HttpExchange ex, Parsed p, boolean chat) throws IOException, InterruptedException {
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID();
-        // Nothing is written before the run is handed to the model: the headers and the role delta go out with
-        // the first token (or the first probe while the request waits), in one write (SseChunks.open)
-        SseChunks sse = new SseChunks(ex, id, chat ? "chat.completion.chunk" : "text_completion",
+        // Nothing is written before the run is handed to the model: the headers and the role delta are prepared
+        // while it prefills (SseChunks.starting) and go out with the first token (or the first probe while the
+        // request waits), in one write
+        SseChunks sse = new SseChunks(ex, server.sseOpener(), id, chat ? "chat.completion.chunk" : "text_completion",
                 System.currentTimeMillis() / 1000, p.model.name(), chat, p.includeUsage) {
             @Override
             public void toolCall(int index, ToolCall call) throws IOException {
@@ -208,14 +210,21 @@ final class OpenAiApi {
             Completion c;
             try {
                 c = Generation.run(p.model, p.request, sse);
-            } catch (IllegalArgumentException | ApiError e) {
-                if (e instanceof ApiError a && !sse.opened()) {
-                    throw a; // nothing sent yet (e.g. the model failed to load): a real error status
+            } catch (ClientGone g) {
+                throw g;
+            } catch (RuntimeException e) {
+                if (!sse.opened() && !(e instanceof IllegalArgumentException)) {
+                    throw e; // nothing sent yet (e.g. the model failed to load): a real error status
+                }
+                // the stream is open (or opening, SseChunks.starting): the error is its last event
+                if (!(e instanceof IllegalArgumentException || e instanceof ApiError)) {
+                    LOG.warn("{} stream of model {} failed", chat ? "chat" : "completion", p.model.name(), e);
                 }
                 ObjectNode err = Http.JSON.createObjectNode();
                 ObjectNode eo = err.putObject("error");
                 eo.put("message", e.getMessage());
-                eo.put("type", e instanceof ApiError a ? a.type : "invalid_request_error");
+                eo.put("type", e instanceof ApiError a ? a.type
+                        : e instanceof IllegalArgumentException ? "invalid_request_error" : "server_error");
                 sse.send(err);
                 sse.done();
                 return;
