@@ -184,7 +184,13 @@ final class OpenAiApi {
         }
     }
 
-    /** SSE: one id, the role delta first, a delta per piece, the finish chunk, the usage chunk if asked, [DONE]. */
+    /**
+     * SSE: one id, the role delta first, a delta per piece, the finish chunk, the usage chunk if asked, [DONE].
+     * A failure after the stream opened ends it with an error event ({@code data: {"error": {"message",
+     * "type", "param", "code"}}}: {@code invalid_request_error} if the request does not fit the model,
+     * {@code server_error} for a runtime failure) and {@code data: [DONE]}, nothing else; a runtime failure is
+     * then rethrown for the route to count and log. A client that left ({@link ClientGone}) gets nothing more.
+     */
     private void stream(HttpExchange ex, Parsed p, boolean chat) throws IOException, InterruptedException {
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID();
         // Nothing is written before the run is handed to the model: the headers and the role delta go out with
@@ -208,6 +214,8 @@ final class OpenAiApi {
             Completion c;
             try {
                 c = Generation.run(p.model, p.request, sse);
+            } catch (ClientGone g) {
+                throw g; // nothing more can reach the client (below)
             } catch (IllegalArgumentException | ApiError e) {
                 if (e instanceof ApiError a && !sse.opened()) {
                     throw a; // nothing sent yet (e.g. the model failed to load): a real error status
@@ -219,6 +227,19 @@ final class OpenAiApi {
                 sse.send(err);
                 sse.done();
                 return;
+            } catch (RuntimeException e) {
+                if (!sse.opened()) {
+                    throw e; // nothing sent yet: the route answers 500 server_error
+                }
+                // the runtime failed mid-stream (an RKLLM error, the model closed by the server's close): the
+                // client gets OpenAI's error event and [DONE] instead of a silently cut stream, and the route
+                // counts and logs the failure (it cannot write a status any more)
+                try {
+                    sse.error(Http.openAiError(Http.apiError(e)));
+                } catch (IOException gone) {
+                    e.addSuppressed(gone);
+                }
+                throw e;
             }
             ObjectNode last = sse.chunk();
             ObjectNode choice = last.putArray("choices").addObject();
