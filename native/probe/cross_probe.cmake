@@ -1,7 +1,9 @@
 cmake_minimum_required(VERSION 3.18)
-# Builds probe.c for aarch64 (static), runs it under qemu-user and compares its report with the host's.
-# Arguments: -DCC= -DQEMU= -DSRC= -DINCLUDE= -DDEFINE= -DOUT=<binary> -DHOST_REPORT=<host probe output>
-execute_process(COMMAND ${CC} -std=c11 -static -O1 -D${DEFINE} -I${INCLUDE} -o ${OUT} ${SRC}
+# Builds probe.c with a runtime's probe for aarch64 (static), runs it under qemu-user and compares
+# its report with the host's.
+# Arguments: -DCC= -DQEMU= -DSRC=<probe.c> -DSRC_RUNTIME=<probe_<runtime>.c> -DINCLUDE= -DOUT=<binary>
+#            -DHOST_REPORT=<host probe output>
+execute_process(COMMAND ${CC} -std=c11 -static -O1 -I${INCLUDE} -o ${OUT} ${SRC} ${SRC_RUNTIME}
   RESULT_VARIABLE rc ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "aarch64 build of the probe failed (${CC}):\n${err}")

@@ -8,19 +8,11 @@
  * rectangle on one grid cell of the YOLOv8/YOLO11 strides 8/16/32.
  */
 #include "emu_scene.h"
+#include "emu_hash.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xBF58476D1CE4E5B9ull;
-    x ^= x >> 27;
-    x *= 0x94D049BB133111EBull;
-    x ^= x >> 31;
-    return x;
-}
 
 /* Pure colours and the COCO class ids they stand for. */
 static const struct {
@@ -70,7 +62,7 @@ static int find_rects(const uint8_t *img, int H, int W, bool nchw, int classes, 
     memset(counts, 0, SLOTS * sizeof *counts);
     int used = 0;
     for (size_t i = 0; i < n; i++) {
-        uint32_t k = px[i] + 1, s = (uint32_t)(mix64(k) & (SLOTS - 1));
+        uint32_t k = px[i] + 1, s = (uint32_t)(emu_mix64(k) & (SLOTS - 1));
         while (keys[s] && keys[s] != k) {
             s = (s + 1) & (SLOTS - 1);
         }

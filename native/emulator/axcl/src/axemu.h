@@ -426,6 +426,17 @@ axclError ax_memset_locked(void *dst, uint8_t value, size_t count, const char *f
 axclError ax_memcmp_locked(const void *a, const void *b, size_t count, const char *fn, double *delay_ns,
                            struct ax_device **link_dev);
 
+/* engine.c: lookups shared by engine.c, engine_load.c and engine_io.c (ax.lock held) */
+struct ax_model *ax_model_find(uint64_t id);
+struct ax_ioinfo *ax_info_find(const void *h);
+struct ax_io *ax_io_find(const void *h);
+int ax_tensor_index(const struct ax_desc *d, bool input, const char *name);
+axclrtEngineSet ax_affinity_range(axclrtEngineVNpuKind k);
+bool ax_type_fits(axclrtEngineVNpuKind k, axclrtEngineModelKind t);
+const char *ax_vnpu_name(axclrtEngineVNpuKind k);
+axclError ax_engine_enter(const char *fn, struct ax_ctx **ctx);
+/* engine_load.c */
+void ax_model_free(struct ax_model *m);
 /* engine.c */
 axclError ax_execute_locked(uint64_t model_id, uint64_t context_id, uint32_t group, void *io,
                             struct ax_ctx *ctx, const char *fn, double *delay_ns, struct ax_device **npu_dev);

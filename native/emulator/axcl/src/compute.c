@@ -15,6 +15,7 @@
  */
 #include "axemu.h"
 #include "emu_float.h"
+#include "emu_hash.h"
 #include "emu_scene.h"
 
 #include <math.h>
@@ -96,28 +97,19 @@ static uint64_t elements(const struct ax_tensor *t, int group) {
 /* hash                                                                */
 /* ------------------------------------------------------------------ */
 
-static uint64_t mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xBF58476D1CE4E5B9ull;
-    x ^= x >> 27;
-    x *= 0x94D049BB133111EBull;
-    x ^= x >> 31;
-    return x;
-}
-
 static uint64_t hash_bytes(uint64_t h, const uint8_t *p, size_t n) {
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         uint64_t w;
         memcpy(&w, p + i, 8);
-        h = (h ^ mix64(w + i)) * 0x9E3779B97F4A7C15ull;
+        h = (h ^ emu_mix64(w + i)) * 0x9E3779B97F4A7C15ull;
         h ^= h >> 29;
     }
     uint64_t tail = 0;
     for (size_t k = 0; i < n; i++, k++) {
         tail |= (uint64_t)p[i] << (8 * k);
     }
-    return mix64(h ^ tail ^ n);
+    return emu_mix64(h ^ tail ^ n);
 }
 
 static void run_hash(const struct ax_desc *d, int group, uint32_t batch, const uint8_t *const *in, uint8_t *const *out) {
@@ -127,11 +119,11 @@ static void run_hash(const struct ax_desc *d, int group, uint32_t batch, const u
     }
     for (int o = 0; o < d->nout; o++) {
         const struct ax_tensor *t = &d->out[o];
-        uint64_t state = mix64(h + 0x9E3779B97F4A7C15ull * (uint64_t)(o + 1));
+        uint64_t state = emu_mix64(h + 0x9E3779B97F4A7C15ull * (uint64_t)(o + 1));
         if (!numeric(t->type)) {
             for (uint64_t b = 0; b < t->size[group] * batch; b++) {
                 state += 0x9E3779B97F4A7C15ull;
-                out[o][b] = (uint8_t)mix64(state);
+                out[o][b] = (uint8_t)emu_mix64(state);
             }
             continue;
         }
@@ -140,13 +132,13 @@ static void run_hash(const struct ax_desc *d, int group, uint32_t batch, const u
         uint64_t hot = 0;
         for (uint64_t e = 0; e < n; e++) {
             state += 0x9E3779B97F4A7C15ull;
-            uint64_t r = mix64(state);
+            uint64_t r = emu_mix64(state);
             double v;
             if (floating(t->type)) {
                 v = (double)(r >> 11) / 9007199254740992.0 * 2.0 - 1.0; /* [-1, 1) */
                 if (d->peak != 0 && row > 0) {
                     if (e % row == 0) {
-                        hot = mix64(h ^ (e / row) ^ ((uint64_t)o << 40)) % row;
+                        hot = emu_mix64(h ^ (e / row) ^ ((uint64_t)o << 40)) % row;
                     }
                     if (e % row == hot) {
                         v += d->peak;

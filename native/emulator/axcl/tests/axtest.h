@@ -54,24 +54,33 @@
 #define E_ENG_INDEX ((axclError)0x80300781)
 #define E_ENG_NULL ((axclError)0x80300702)
 
+/* dir/name in the next of four heap buffers that ring[] rotates through (a
+ * result stays valid for the next three calls with the same ring). No length
+ * limit: the source and build directories are part of the path. */
+static inline const char *ring_path(char *ring[4], int *next, const char *dir, const char *name) {
+    char **slot = &ring[(*next)++ % 4];
+    free(*slot);
+    if (asprintf(slot, "%s/%s", dir, name) < 0) {
+        fprintf(stderr, "out of memory joining %s/%s\n", dir, name);
+        exit(1);
+    }
+    return *slot;
+}
+
 /* A shipped descriptor under models/, or an absolute path as it is. */
 static inline const char *model_path(const char *name) {
     if (name[0] == '/') {
         return name;
     }
-    static char buf[4][1024];
+    static char *ring[4];
     static int next;
-    char *b = buf[next++ % 4];
-    snprintf(b, sizeof buf[0], "%s/%s", AXCL_MODELS_DIR, name);
-    return b;
+    return ring_path(ring, &next, AXCL_MODELS_DIR, name);
 }
 
 static inline const char *tmp_path(const char *name) {
-    static char buf[4][1024];
+    static char *ring[4];
     static int next;
-    char *b = buf[next++ % 4];
-    snprintf(b, sizeof buf[0], "%s/%s", AXCL_TEST_TMPDIR, name);
-    return b;
+    return ring_path(ring, &next, AXCL_TEST_TMPDIR, name);
 }
 
 static inline void write_file(const char *path, const void *data, size_t n) {

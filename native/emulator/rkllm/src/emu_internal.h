@@ -35,6 +35,7 @@
 /* Counted allocation: emu_alloc.h (native/emulator/common). Every heap block
  * the emulator owns goes through it so that leaks show up in the live count. */
 #include "emu_alloc.h"
+#include "emu_hash.h"
 
 /* ------------------------------------------------------------------ */
 /* Utilities (emu_util.c)                                             */
@@ -45,7 +46,7 @@
 uint64_t emu_fnv1a(uint64_t h, const void *data, size_t n);
 uint64_t emu_hash_u64(uint64_t h, uint64_t v);
 uint64_t emu_hash_str(uint64_t h, const char *s); /* NULL hashes like "" plus a marker */
-uint64_t emu_mix64(uint64_t x);
+/* emu_mix64, the splitmix64 finaliser: emu_hash.h (native/emulator/common). */
 
 /* Small deterministic PRNG (splitmix64). */
 typedef struct {

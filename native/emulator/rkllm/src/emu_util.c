@@ -43,17 +43,6 @@ uint64_t emu_hash_str(uint64_t h, const char *s)
     return emu_hash_u64(h, 0xffULL); /* terminator, so "ab"+"c" != "a"+"bc" */
 }
 
-/* The splitmix64 finaliser: a good bijective bit mixer. */
-uint64_t emu_mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
-
 void emu_rng_seed(emu_rng *r, uint64_t seed)
 {
     r->state = seed;

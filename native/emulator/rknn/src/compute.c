@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "emu_float.h"
+#include "emu_hash.h"
 #include "emu_scene.h"
 
 #define MAX_RECTS 512
@@ -30,15 +31,6 @@
 static int8_t quantize(const struct rk_tensor *t, double real) {
     double q = nearbyint(real / t->scale) + t->zp;
     return (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
-}
-
-static uint64_t mix64(uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xBF58476D1CE4E5B9ull;
-    x ^= x >> 27;
-    x *= 0x94D049BB133111EBull;
-    x ^= x >> 31;
-    return x;
 }
 
 static int run_identity(const struct rk_desc *d, const uint8_t *in, uint8_t *const *out) {
@@ -132,10 +124,10 @@ static int run_vlm(const struct rk_desc *d, const uint8_t *in, uint8_t *const *o
         uint64_t area = (uint64_t)b * b;
         uint64_t rgb = (sum[0] / area) << 16 | (sum[1] / area) << 8 | (sum[2] / area);
         for (int o = 0; o < d->nout; o++) {
-            uint64_t seed = mix64(rgb ^ (uint64_t)t << 24 ^ (uint64_t)(o + 1) << 40);
+            uint64_t seed = emu_mix64(rgb ^ (uint64_t)t << 24 ^ (uint64_t)(o + 1) << 40);
             uint16_t *row = (uint16_t *)out[o] + (size_t)t * d->embed;
             for (int j = 0; j < d->embed; j++) {
-                double u = (double)(mix64(seed + 0x9E3779B97F4A7C15ull * (uint64_t)(j + 1)) >> 11) * 0x1.0p-53;
+                double u = (double)(emu_mix64(seed + 0x9E3779B97F4A7C15ull * (uint64_t)(j + 1)) >> 11) * 0x1.0p-53;
                 row[j] = emu_float_to_half((float)(u - 0.5));
             }
         }
