@@ -28,7 +28,8 @@ final class Generation {
      * both ({@link JsonAnswer}, which writes only {@link #token} and the body at the end).
      *
      * <p>Calls never overlap: the backend's thread per token; {@link #probe} on the handler thread before the
-     * run (with {@code --batch N} serialized with the token calls on the writer's monitor).
+     * run (with {@code --batch N} serialized with the token calls on the writer's monitor), then
+     * {@link #starting} on it just before the run.
      */
     interface Writer {
         /**
@@ -57,6 +58,14 @@ final class Generation {
          * first token ({@link #token}), at most one prefill after it left.
          */
         default void probe() throws IOException {}
+
+        /**
+         * Called on the handler thread when the run is about to be handed to the model (its turn came and
+         * the model is loaded), before anything of the run is written: a writer may prepare its first
+         * write here, off the path to the first token (the SSE writer commits its 200 headers on another
+         * thread while the model prefills). Not called for a batch entry. The default does nothing.
+         */
+        default void starting() {}
     }
 
     private static final long PROBE_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(ServedModel.PROBE_MILLIS);
@@ -88,9 +97,12 @@ final class Generation {
     private static Completion run(ServedModel served, LanguageModel model, LlmRequest request,
             @org.jspecify.annotations.Nullable Writer writer) throws InterruptedException {
         TokenListener listener = listener(writer);
-        // On this (virtual) handler thread: generateAsync would start another thread and park this one, two
+        // On this handler thread: generateAsync would start another thread and park this one, two
         // scheduling hand-offs before the run reaches the runtime (milliseconds each on a busy machine)
         Completion c;
+        if (writer != null) {
+            writer.starting();
+        }
         try {
             c = model.generate(request, listener);
         } catch (ClientGone g) {

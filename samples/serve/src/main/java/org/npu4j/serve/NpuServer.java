@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -22,7 +24,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP server of {@code npu4j serve}: OpenAI routes under {@code /v1}, Ollama routes under
  * {@code /api}, {@code /health} and {@code /metrics}, over the JDK's {@code com.sun.net.httpserver}
- * with one virtual thread per exchange. It listens while its models load (see {@link #start}).
+ * with a kept platform thread per exchange (up to {@value #HANDLER_THREADS} at once, then virtual threads;
+ * see {@link #handlerPool}). It listens while its models load (see {@link #start}).
  *
  * <p>TCP_NODELAY: the JDK server reads {@code sun.net.httpserver.nodelay} once, when its first server
  * class initialises; {@link #start} sets it to true before creating the server (the launcher also passes
@@ -71,7 +74,15 @@ public final class NpuServer implements AutoCloseable {
     private final Config config;
     private final Map<String, ServedModel> models;
     private final HttpServer http;
-    private final ExecutorService executor;
+    /** Runs exchanges beyond {@link #HANDLER_THREADS} at once: a virtual thread each. */
+    private final ExecutorService overflow = Executors.newVirtualThreadPerTaskExecutor();
+    private final ThreadPoolExecutor executor;
+    /**
+     * Opens SSE streams while their runs prefill ({@link SseChunks#starting}): one platform thread,
+     * made at first use.
+     */
+    private final java.util.concurrent.ScheduledExecutorService sseOpener =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("npu4j-sse-open").daemon().factory());
     private final Metrics metrics;
     private final long startedNanos = System.nanoTime();
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -81,7 +92,7 @@ public final class NpuServer implements AutoCloseable {
         this.config = config;
         this.models = models;
         this.metrics = new Metrics(this);
-        this.executor = Executors.newVirtualThreadPerTaskExecutor();
+        this.executor = handlerPool(overflow);
         this.http = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 64);
         http.setExecutor(executor);
         OpenAiApi openAi = new OpenAiApi(this);
@@ -105,6 +116,23 @@ public final class NpuServer implements AutoCloseable {
                                 + " /api/tags, /api/ps, /api/show, /api/version, /health or /metrics", -1));
             }
         });
+    }
+
+    /** Platform threads kept for exchanges; more exchanges at once run on virtual threads. */
+    static final int HANDLER_THREADS = 32;
+
+    /**
+     * The exchanges' executor: an idle platform thread if there is one, a new one up to
+     * {@value #HANDLER_THREADS} (each kept 60 s after its last exchange), else a virtual thread in
+     * {@code overflow}. Platform threads because a handler holds its thread for the whole run, most of it
+     * inside the runtime's native call, where a virtual thread would pin its carrier (the scheduler has one
+     * per core, so two models generating at once on a two-core board would stall every other exchange);
+     * and handing an exchange to a parked platform thread reached the handler sooner than starting a
+     * virtual thread (ServeBench, see the README).
+     */
+    private static ThreadPoolExecutor handlerPool(ExecutorService overflow) {
+        return new ThreadPoolExecutor(0, HANDLER_THREADS, 60, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                Thread.ofPlatform().name("npu4j-http-", 0).daemon().factory(), (r, pool) -> overflow.execute(r));
     }
 
     /**
@@ -236,6 +264,11 @@ public final class NpuServer implements AutoCloseable {
         return id;
     }
 
+    /** Where SSE streams open ahead of their first token (see {@link SseChunks#starting}). */
+    java.util.concurrent.ScheduledExecutorService sseOpener() {
+        return sseOpener;
+    }
+
     /** The directory local image files may come from, or null: none. */
     @Nullable Path imageDir() {
         return config.imageDir();
@@ -279,13 +312,18 @@ public final class NpuServer implements AutoCloseable {
             m.close();
         }
         executor.shutdown();
+        overflow.shutdown();
         try {
-            if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            if (!executor.awaitTermination(5, TimeUnit.SECONDS)
+                    || !overflow.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 LOG.warn("handler threads still running 5 s after close");
                 executor.shutdownNow();
+                overflow.shutdownNow();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        sseOpener.shutdown(); // after the handlers: a handler's last opening has run (or is queued and still runs)
     }
 }

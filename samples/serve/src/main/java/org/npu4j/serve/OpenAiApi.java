@@ -193,9 +193,10 @@ final class OpenAiApi {
      */
     private void stream(HttpExchange ex, Parsed p, boolean chat) throws IOException, InterruptedException {
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID();
-        // Nothing is written before the run is handed to the model: the headers and the role delta go out with
-        // the first token (or the first probe while the request waits), in one write (SseChunks.open)
-        SseChunks sse = new SseChunks(ex, id, chat ? "chat.completion.chunk" : "text_completion",
+        // Nothing is written before the run is handed to the model: the headers and the role delta are prepared
+        // while it prefills (SseChunks.starting) and go out with the first token (or the first probe while the
+        // request waits), in one write
+        SseChunks sse = new SseChunks(ex, server.sseOpener(), id, chat ? "chat.completion.chunk" : "text_completion",
                 System.currentTimeMillis() / 1000, p.model.name(), chat, p.includeUsage) {
             @Override
             public void toolCall(int index, ToolCall call) throws IOException {
@@ -216,30 +217,26 @@ final class OpenAiApi {
                 c = Generation.run(p.model, p.request, sse);
             } catch (ClientGone g) {
                 throw g; // nothing more can reach the client (below)
-            } catch (IllegalArgumentException | ApiError e) {
-                if (e instanceof ApiError a && !sse.opened()) {
-                    throw a; // nothing sent yet (e.g. the model failed to load): a real error status
-                }
-                ObjectNode err = Http.JSON.createObjectNode();
-                ObjectNode eo = err.putObject("error");
-                eo.put("message", e.getMessage());
-                eo.put("type", e instanceof ApiError a ? a.type : "invalid_request_error");
-                sse.send(err);
-                sse.done();
-                return;
             } catch (RuntimeException e) {
-                if (!sse.opened()) {
-                    throw e; // nothing sent yet: the route answers 500 server_error
+                if (!sse.opened() && !(e instanceof IllegalArgumentException)) {
+                    throw e; // nothing sent yet (e.g. the model failed to load): a real error status
                 }
-                // the runtime failed mid-stream (an RKLLM error, the model closed by the server's close): the
-                // client gets OpenAI's error event and [DONE] instead of a silently cut stream, and the route
-                // counts and logs the failure (it cannot write a status any more)
+                // the stream is open (or opening, SseChunks.starting): OpenAI's error event and [DONE] end it,
+                // instead of a silently cut stream (a runtime failure mid-decode, the model closed by the
+                // server's close: server_error)
+                boolean refused = e instanceof IllegalArgumentException || e instanceof ApiError;
                 try {
                     sse.error(Http.openAiError(Http.apiError(e)));
                 } catch (IOException gone) {
+                    if (refused) {
+                        return; // the client is gone
+                    }
                     e.addSuppressed(gone);
                 }
-                throw e;
+                if (refused) {
+                    return;
+                }
+                throw e; // the route counts and logs it (it cannot write a status any more)
             }
             ObjectNode last = sse.chunk();
             ObjectNode choice = last.putArray("choices").addObject();

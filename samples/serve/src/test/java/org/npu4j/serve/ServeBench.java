@@ -47,10 +47,14 @@ import picocli.CommandLine;
  * client reads to the end of the stream, over the run's tokens minus one; against the in-process API's
  * {@code generate} with a no-op listener, from its first token to its end, same division (the model's
  * own {@code GenerationTimings}). Runs alternate; medians.</li>
- * <li><b>first byte</b> (emulator at board timing): from the client's connect to the first content
- * byte it reads, minus the TTFT the model measured for that very run (a recording wrapper around the
- * served model); and the in-process API's wall time to its first token minus its own TTFT.</li>
+ * <li><b>first byte</b> (emulator at board timing): from the client's connect (a new connection each run)
+ * to the first content byte it reads, minus the TTFT the model measured for that very run (a recording
+ * wrapper around the served model); the same on a connection kept open from run to run (HTTP/1.1
+ * keep-alive, as client libraries pool connections), from the request's write; and the in-process API's
+ * wall time to its first token minus its own TTFT.</li>
  * </ul>
+ * The plain-socket client writes a request's headers and body in one write, as a buffering client
+ * (OkHttp, under openai-java) sends a small request; the JDK HttpClient writes them separately.
  * The clients are plain sockets (no HTTP client library) so that the figures are the server's; the JDK
  * HttpClient's figures are printed beside them for comparison.
  * Run: {@code java --enable-native-access=ALL-UNNAMED -cp <test classpath> org.npu4j.serve.ServeBench
@@ -159,6 +163,9 @@ public final class ServeBench {
             double[] clientOver = new double[n];
             double[] before = new double[n];
             double[] after = new double[n];
+            double[] keptOver = new double[n];
+            double[] keptBefore = new double[n];
+            KeptConnection kept = new KeptConnection(server);
             for (int i = -1; i < n; i++) { // 1 warm-up round
                 long[] firstToken = new long[1];
                 long a = System.nanoTime();
@@ -175,7 +182,11 @@ public final class ServeBench {
                 Completion s = next(served);
                 long[] u = clientStream(http, server, body);
                 Completion s2 = next(served);
+                long[] k = kept.stream(body);
+                Completion s3 = next(served);
                 if (i >= 0) {
+                    keptOver[i] = (k[1] - k[0] - s3.timings().ttftNanos()) / 1e6;
+                    keptBefore[i] = (times.get(s3).started() - k[0]) / 1e6;
                     ttft[i] = c.timings().ttftNanos() / 1e6;
                     apiOver[i] = (firstToken[0] - a - c.timings().ttftNanos()) / 1e6;
                     over[i] = (t[1] - t[0] - s.timings().ttftNanos()) / 1e6;
@@ -191,6 +202,10 @@ public final class ServeBench {
                     + " the model %.2f ms, the model's first token to the client's first content byte %.2f ms%n", n,
                     loadAverage(), median(ttft), median(over), median(apiOver), median(clientOver), median(before),
                     median(after));
+            kept.close();
+            System.out.printf(Locale.ROOT, "  keep-alive connection (plain socket, the request written on a connection"
+                    + " kept from the runs before, as HTTP client libraries pool them): TTFT %+.2f ms, of which from the"
+                    + " request's write to the run handed to the model %.2f ms%n", median(keptOver), median(keptBefore));
         } finally {
             Emulator.speed(0);
         }
@@ -298,20 +313,17 @@ public final class ServeBench {
     }
 
     /**
-     * POSTs {@code body} over a plain socket and reads the stream to its end.
+     * POSTs {@code body} over a new plain socket (headers and body in one write) and reads the stream to its end.
      *
      * @return nanoTime before connecting, at the first content delta byte read, at the end
      */
     private static long[] rawStream(NpuServer server, String body) throws IOException {
         long[] t = new long[3];
+        byte[] request = request(body, true);
         t[0] = System.nanoTime();
         try (Socket sock = new Socket(server.address().getAddress(), server.address().getPort())) {
             sock.setTcpNoDelay(true);
-            byte[] b = body.getBytes(StandardCharsets.UTF_8);
-            OutputStream out = sock.getOutputStream();
-            out.write(("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
-                    + "\r\nContent-Length: " + b.length + "\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.write(b);
+            sock.getOutputStream().write(request);
             InputStream in = sock.getInputStream();
             byte[] buf = new byte[65536];
             Matcher content = new Matcher("\"delta\":{\"content\":\"");
@@ -342,6 +354,59 @@ public final class ServeBench {
         }
         t[2] = System.nanoTime();
         return t;
+    }
+
+    /** One connection kept open (HTTP/1.1 keep-alive) for a request after another, each read to its end. */
+    private static final class KeptConnection implements AutoCloseable {
+        private final Socket sock;
+        private final byte[] buf = new byte[65536];
+
+        KeptConnection(NpuServer server) throws IOException {
+            sock = new Socket(server.address().getAddress(), server.address().getPort());
+            sock.setTcpNoDelay(true);
+        }
+
+        /**
+         * POSTs {@code body} (headers and body in one write) and reads the response to its last chunk.
+         *
+         * @return nanoTime before the write, at the first content delta byte read, at the last chunk
+         */
+        long[] stream(String body) throws IOException {
+            long[] t = new long[3];
+            byte[] request = request(body, false);
+            t[0] = System.nanoTime();
+            sock.getOutputStream().write(request);
+            InputStream in = sock.getInputStream();
+            Matcher content = new Matcher("\"delta\":{\"content\":\"");
+            Matcher end = new Matcher("\r\n0\r\n\r\n"); // the chunked body's last chunk (JSON escapes CR in content)
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                if (t[1] == 0 && content.feed(buf, n)) {
+                    t[1] = System.nanoTime();
+                }
+                if (end.feed(buf, n)) {
+                    t[2] = System.nanoTime();
+                    return t;
+                }
+            }
+            throw new IOException("the server closed the kept connection");
+        }
+
+        @Override
+        public void close() throws IOException {
+            sock.close();
+        }
+    }
+
+    /** A chat completion POST, headers and body as one buffer (one write: as a buffering client sends a small request). */
+    private static byte[] request(String body, boolean close) {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        byte[] h = ("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
+                + "\r\nContent-Length: " + b.length + (close ? "\r\nConnection: close" : "") + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+        byte[] all = Arrays.copyOf(h, h.length + b.length);
+        System.arraycopy(b, 0, all, h.length, b.length);
+        return all;
     }
 
     /** Finds a byte pattern across reads. */
