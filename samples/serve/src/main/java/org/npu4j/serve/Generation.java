@@ -49,9 +49,11 @@ final class Generation {
 
         /**
          * Sends the client something it ignores, to find out whether it is still there while the request
-         * waits for its turn: an SSE comment ({@code : waiting}), or for NDJSON a space (insignificant JSON
-         * whitespace before the first line's object, RFC 8259: the line still parses). It commits the 200
-         * status, as a token would. The default sends nothing: a non-streaming answer must not commit its
+         * waits for its turn, and during the run while its tokens write nothing (text held back inside a tool
+         * call; at most every {@value ServedModel#PROBE_MILLIS} ms, on the backend's thread): an SSE comment
+         * ({@code : waiting}), or for NDJSON a space (insignificant JSON whitespace before the next line's
+         * object, RFC 8259: after a line's newline it leads the next line, which still parses; a done or error
+         * line always follows). It commits the 200 status, as a token would. The default sends nothing: a non-streaming answer must not commit its
          * status while it waits (a later 400 or 503 would lose it), so its client is noticed at its run's
          * first token ({@link #token}), at most one prefill after it left.
          */
@@ -65,6 +67,8 @@ final class Generation {
          */
         default void starting() {}
     }
+
+    private static final long PROBE_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(ServedModel.PROBE_MILLIS);
 
     private Generation() {}
 
@@ -146,26 +150,40 @@ final class Generation {
         };
     }
 
-    /** The listener that splits the answer into the writer's parts (no-op without a writer). */
+    /**
+     * The listener that splits the answer into the writer's parts (no-op without a writer).
+     *
+     * <p>While the splitter holds text back (a tool call is written only when it ends; a tag cut between
+     * tokens), a token writes nothing to a streaming client, which could leave unnoticed until the call ends.
+     * So after a token that wrote nothing, once {@value ServedModel#PROBE_MILLIS} ms passed since the last write
+     * of the run (or since its first token), the writer's {@link Writer#probe} goes out: at most one probe per
+     * {@value ServedModel#PROBE_MILLIS} ms, none while the tokens write. TCP lets the first write after the
+     * peer closed succeed, so a client that left is noticed at the probe after it, within a token of it.
+     */
     private static TokenListener listener(@org.jspecify.annotations.Nullable Writer writer) {
         TokenListener listener = TokenListener.NONE;
         AnswerSplitter[] splitter = new AnswerSplitter[1];
         if (writer != null) {
             // Qwen3 opens its thought itself (<think> is generated, not part of the prompt)
             boolean startInThought = false;
+            // whether the current token's text reached the client (set by the sink, on the backend's thread)
+            boolean[] wrote = new boolean[1];
             splitter[0] = new AnswerSplitter(new AnswerSplitter.Sink() {
                 @Override
                 public void content(String text) {
+                    wrote[0] = true;
                     write(() -> writer.content(text));
                 }
 
                 @Override
                 public void reasoning(String text) {
+                    wrote[0] = true;
                     write(() -> writer.reasoning(text));
                 }
 
                 @Override
                 public void toolCall(int index, org.npu4j.llm.ToolCall call) {
+                    wrote[0] = true;
                     write(() -> writer.toolCall(index, call));
                 }
 
@@ -175,11 +193,24 @@ final class Generation {
                 }
             }, startInThought);
             listener = new TokenListener() {
+                /** System.nanoTime() of the run's last write to the client (or of its first token). */
+                private long lastWrite;
+                private boolean started;
+
                 @Override
                 public void onToken(String text, int tokenId) {
                     write(writer::token);
+                    wrote[0] = false;
                     if (!text.isEmpty()) {
                         splitter[0].accept(text);
+                    }
+                    long now = System.nanoTime();
+                    if (wrote[0] || !started) {
+                        started = true;
+                        lastWrite = now;
+                    } else if (now - lastWrite >= PROBE_NANOS) {
+                        lastWrite = now;
+                        write(writer::probe); // held back: is the client still there?
                     }
                 }
 

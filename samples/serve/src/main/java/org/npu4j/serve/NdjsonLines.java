@@ -16,8 +16,10 @@ import org.npu4j.llm.ToolCall;
  * <p>The stream opens at its first write, not before: the 200 status and the headers go out with the first
  * line or the first {@link #probe}, so an error found before (the model failed to load: 503) still gets
  * its status. A probe writes one space, flushed: whitespace before a JSON value is insignificant (RFC
- * 8259), so the probes of a waiting request become leading spaces of the first line ({@code "   {...}\n"});
- * a line that is only whitespace is never written (NDJSON readers parse every line).
+ * 8259), so the probes of a waiting request become leading spaces of the first line ({@code "   {...}\n"}),
+ * and those sent during the run while a tool call is held back ({@link Generation}) leading spaces of the
+ * line after the last newline; a line that is only whitespace is never written (NDJSON readers parse every
+ * line): a line (the call, the done line or an error line) always follows a probe.
  *
  * <p>Not thread-safe: one writer at a time (the handler thread, then the backend's thread per token, then
  * the handler thread again; the run's future orders them).
@@ -111,7 +113,7 @@ final class NdjsonLines implements Generation.Writer, AutoCloseable {
         send(root);
     }
 
-    /** One space, flushed: leading whitespace of the first line; a failed write means the client is gone. */
+    /** One space, flushed: leading whitespace of the next line; a failed write means the client is gone. */
     @Override
     public void probe() throws IOException {
         OutputStream o = open();

@@ -294,11 +294,18 @@ final class OllamaApi {
                 if (!out.opened() && !(e instanceof IllegalArgumentException)) {
                     throw e; // nothing sent yet (e.g. the model failed to load): a real error status
                 }
-                out.send(Http.ollamaError(Http.apiError(e).getMessage()));
+                try {
+                    out.send(Http.ollamaError(Http.apiError(e).getMessage()));
+                } catch (IOException gone) {
+                    if (e instanceof IllegalArgumentException) {
+                        return; // the client is gone
+                    }
+                    e.addSuppressed(gone);
+                }
                 if (e instanceof IllegalArgumentException) {
                     return;
                 }
-                throw e; // counted (and a server failure logged) by the route
+                throw e; // counted (and a server failure logged) by the route; nothing follows the error line
             }
             ObjectNode root = out.line();
             if (chat) {

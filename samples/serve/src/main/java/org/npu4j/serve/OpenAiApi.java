@@ -21,7 +21,6 @@ import org.npu4j.llm.ToolSpec;
  * {@code GET /v1/models}. Wire format: the OpenAI API reference (see shared/facts/serving.md).
  */
 final class OpenAiApi {
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OpenAiApi.class);
     private final NpuServer server;
 
     OpenAiApi(NpuServer server) {
@@ -185,7 +184,13 @@ final class OpenAiApi {
         }
     }
 
-    /** SSE: one id, the role delta first, a delta per piece, the finish chunk, the usage chunk if asked, [DONE]. */
+    /**
+     * SSE: one id, the role delta first, a delta per piece, the finish chunk, the usage chunk if asked, [DONE].
+     * A failure after the stream opened ends it with an error event ({@code data: {"error": {"message",
+     * "type", "param", "code"}}}: {@code invalid_request_error} if the request does not fit the model,
+     * {@code server_error} for a runtime failure) and {@code data: [DONE]}, nothing else; a runtime failure is
+     * then rethrown for the route to count and log. A client that left ({@link ClientGone}) gets nothing more.
+     */
     private void stream(HttpExchange ex, Parsed p, boolean chat) throws IOException, InterruptedException {
         String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID();
         // Nothing is written before the run is handed to the model: the headers and the role delta are prepared
@@ -211,23 +216,27 @@ final class OpenAiApi {
             try {
                 c = Generation.run(p.model, p.request, sse);
             } catch (ClientGone g) {
-                throw g;
+                throw g; // nothing more can reach the client (below)
             } catch (RuntimeException e) {
                 if (!sse.opened() && !(e instanceof IllegalArgumentException)) {
                     throw e; // nothing sent yet (e.g. the model failed to load): a real error status
                 }
-                // the stream is open (or opening, SseChunks.starting): the error is its last event
-                if (!(e instanceof IllegalArgumentException || e instanceof ApiError)) {
-                    LOG.warn("{} stream of model {} failed", chat ? "chat" : "completion", p.model.name(), e);
+                // the stream is open (or opening, SseChunks.starting): OpenAI's error event and [DONE] end it,
+                // instead of a silently cut stream (a runtime failure mid-decode, the model closed by the
+                // server's close: server_error)
+                boolean refused = e instanceof IllegalArgumentException || e instanceof ApiError;
+                try {
+                    sse.error(Http.openAiError(Http.apiError(e)));
+                } catch (IOException gone) {
+                    if (refused) {
+                        return; // the client is gone
+                    }
+                    e.addSuppressed(gone);
                 }
-                ObjectNode err = Http.JSON.createObjectNode();
-                ObjectNode eo = err.putObject("error");
-                eo.put("message", e.getMessage());
-                eo.put("type", e instanceof ApiError a ? a.type
-                        : e instanceof IllegalArgumentException ? "invalid_request_error" : "server_error");
-                sse.send(err);
-                sse.done();
-                return;
+                if (refused) {
+                    return;
+                }
+                throw e; // the route counts and logs it (it cannot write a status any more)
             }
             ObjectNode last = sse.chunk();
             ObjectNode choice = last.putArray("choices").addObject();

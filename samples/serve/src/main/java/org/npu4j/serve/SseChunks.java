@@ -251,6 +251,20 @@ abstract class SseChunks implements Generation.Writer, AutoCloseable {
         g.flush();
     }
 
+    /**
+     * The stream's end after a failure: {@code data: <errorBody>} exactly as given (no {@code "usage"} field
+     * added), then {@code data: [DONE]}, in one flush. Nothing may follow.
+     *
+     * @param errorBody OpenAI's error object, {@code {"error": {"message", "type", "param", "code"}}}
+     */
+    final void error(ObjectNode errorBody) throws IOException {
+        JsonGenerator g = open();
+        g.writeRaw("data: ");
+        errorBody.serialize(g, Http.JSON.getSerializerProviderInstance());
+        g.writeRaw("\n\ndata: [DONE]\n\n");
+        g.flush();
+    }
+
     /** Ends the response (the last chunk); a client already gone is ignored. */
     @Override
     public final void close() {
